@@ -1,0 +1,165 @@
+"""The skorch net every estimator drives, fed by slicing tensors, and its callbacks.
+
+skorch's default ``Dataset`` indexes one sample at a time and collates; for data that already sits
+in memory as one tensor that costs more than the training step itself. Here a batch is a slice
+(or a gather of shuffled indices) of tensors that live on the training device for the whole fit.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
+
+__all__ = ["PosNet", "TensorBatches", "TensorDataset", "TrainingMonitor"]
+
+
+class TensorDataset:
+    """Input and target tensors of equal length (the target may be None)."""
+
+    def __init__(self, X: torch.Tensor, y: torch.Tensor | None = None):
+        self.X = X
+        self.y = y
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+
+class TensorBatches:
+    """Iterate over a :class:`TensorDataset` in mini-batches made by slicing.
+
+    Parameters
+    ----------
+    dataset : TensorDataset
+    batch_size : int
+    shuffle : bool, default=False
+        Draw a fresh permutation every epoch from ``generator``.
+    generator : torch.Generator, optional
+        The only source of randomness: the global torch generator is never used.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, generator=None):
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.generator = generator
+
+    def __len__(self) -> int:
+        return -(-len(self.dataset) // self.batch_size)
+
+    def __iter__(self):
+        X, y = self.dataset.X, self.dataset.y
+        n, size = len(X), self.batch_size
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator).to(X.device)
+            for start in range(0, n, size):
+                index = order[start : start + size]
+                yield X[index], (None if y is None else y[index])
+        else:
+            for start in range(0, n, size):
+                yield X[start : start + size], (None if y is None else y[start : start + size])
+
+
+class PosNet(NeuralNet):
+    """A skorch ``NeuralNet`` over tensor batches whose training loss adds ``penalty(module, batch)``.
+
+    Parameters
+    ----------
+    penalty : callable, optional
+        ``penalty(module, batch_size)`` returns a scalar tensor added to the training loss.
+    **kwargs
+        Passed to :class:`skorch.NeuralNet`.
+    """
+
+    def __init__(self, *args, penalty=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.penalty = penalty
+
+    @property
+    def _default_callbacks(self):
+        callbacks = [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+        ]
+        if self.verbose:
+            callbacks.append(("print_log", PrintLog()))
+        return callbacks
+
+    def get_all_learnable_params(self):
+        # Frozen positions (input and output neurons) stay out of the optimizer.
+        for name, param in super().get_all_learnable_params():
+            if param.requires_grad:
+                yield name, param
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        loss = super().get_loss(y_pred, y_true, X=X, training=training)
+        if training and self.penalty is not None:
+            loss = loss + self.penalty(self.module_, len(y_true))
+        return loss
+
+
+class TrainingMonitor(Callback):
+    """Keeps MLPClassifier's bookkeeping of a stochastic fit and decides when to stop.
+
+    After every epoch it appends the training loss to ``loss_curve``, scores the held-out data when
+    there is some, and counts the epochs without an improvement of more than ``tol``: of the
+    validation accuracy when ``validation_data`` is given, else of the training loss. Training
+    stops (``converged`` becomes True) once that count exceeds ``n_iter_no_change``. With
+    validation data, the parameters of the best-scoring epoch are kept in ``best_state``.
+    """
+
+    def __init__(self, tol, n_iter_no_change, validation_data=None, stop=True):
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.validation_data = validation_data
+        self.stop = stop
+
+    def initialize(self):
+        self.loss_curve = []
+        self.validation_scores = []
+        self.best_loss = np.inf
+        self.best_validation_score = -np.inf
+        self.best_state = None
+        self.no_improvement_count = 0
+        self.converged = False
+        self.n_epochs = 0
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.n_epochs += 1
+        loss = float(net.history[-1, "train_loss"])
+        self.loss_curve.append(loss)
+        if self.validation_data is not None:
+            X_val, y_val = self.validation_data
+            with torch.no_grad():
+                net.module_.eval()
+                predicted = net.module_(X_val).argmax(dim=1)
+            score = float((predicted == y_val).float().mean())
+            net.history.record("valid_acc", score)
+            self.validation_scores.append(score)
+            improved = score >= self.best_validation_score + self.tol
+            if score > self.best_validation_score:
+                self.best_validation_score = score
+                self.best_state = copy.deepcopy(net.module_.state_dict())
+        else:
+            improved = loss <= self.best_loss - self.tol
+            self.best_loss = min(self.best_loss, loss)
+        self.no_improvement_count = 0 if improved else self.no_improvement_count + 1
+        if not np.isfinite(loss):
+            raise FloatingPointError(loss)
+        if self.stop and self.no_improvement_count > self.n_iter_no_change:
+            self.converged = True
+            raise KeyboardInterrupt
+
+    def on_train_end(self, net, **kwargs):
+        self.validation_data = None  # the fitted estimator does not keep the data
+
+
+class RemoveMeanPositionGradient(Callback):
+    """After each backward pass, remove the common drift of all particle positions (Lange)."""
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        net.module_.remove_mean_position_gradient()

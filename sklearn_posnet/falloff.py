@@ -1,0 +1,156 @@
+"""Falloff functions: how a connection's strength decays with the distance between two neurons.
+
+A falloff ``f`` maps a distance ``d >= 0`` to a factor, and the effective weight of a connection
+is ``f(d / length_scale) * w``. Every named falloff is written as a function of the *squared*
+distance, so that its gradient stays finite when two neurons coincide.
+
+=====================  ===================  =============================================
+name                   ``f(d)``             note
+=====================  ===================  =============================================
+``"inverse_square"``   ``1 / (1 + d**2)``   positional neurons (Shader)
+``"gaussian"``         ``exp(-d**2)``       particle networks (Lange)
+``"exponential"``      ``exp(-d)``
+``"none"``             ``1``                a plain MLP through the same code path
+=====================  ===================  =============================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+__all__ = ["FALLOFFS", "Falloff", "get_falloff", "squared_distances"]
+
+# A smallest squared distance, so that sqrt() has a finite gradient when two neurons coincide.
+_TINY = 1e-12
+
+
+def squared_distances(positions_out: torch.Tensor, positions_in: torch.Tensor) -> torch.Tensor:
+    """Squared Euclidean distances between two sets of positions.
+
+    Computed coordinate by coordinate (no ``a**2 + b**2 - 2ab`` cancellation), so the result is
+    exact, never negative, and its gradient is well defined.
+
+    Parameters
+    ----------
+    positions_out : Tensor of shape (n_out, dim)
+    positions_in : Tensor of shape (n_in, dim)
+
+    Returns
+    -------
+    Tensor of shape (n_out, n_in)
+    """
+    diff = positions_out[:, None, 0] - positions_in[None, :, 0]
+    total = diff * diff
+    for k in range(1, positions_out.shape[1]):
+        diff = positions_out[:, None, k] - positions_in[None, :, k]
+        total = total + diff * diff
+    return total
+
+
+class Falloff:
+    """A named falloff ``f(d)``, evaluated from squared distances.
+
+    Parameters
+    ----------
+    name : str
+        The name shown in ``repr`` and in error messages.
+    of_squared_distance : callable
+        ``g(d2)`` with ``g(d**2) == f(d)``.
+    is_constant : bool, default=False
+        True for the falloff that ignores distance, so that callers can skip computing it.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        of_squared_distance: Callable[[torch.Tensor], torch.Tensor],
+        is_constant: bool = False,
+    ):
+        self.name = name
+        self.of_squared_distance = of_squared_distance
+        self.is_constant = is_constant
+
+    def __call__(self, squared_distance: torch.Tensor) -> torch.Tensor:
+        return self.of_squared_distance(squared_distance)
+
+    def __repr__(self) -> str:
+        return f"Falloff({self.name!r})"
+
+    def __reduce__(self):
+        # Named falloffs pickle by name; a wrapped user callable pickles as the callable.
+        if self.name in FALLOFFS and FALLOFFS[self.name] is self:
+            return (get_falloff, (self.name,))
+        return (Falloff, (self.name, self.of_squared_distance, self.is_constant))
+
+
+def _inverse_square(d2: torch.Tensor) -> torch.Tensor:
+    return 1.0 / (1.0 + d2)
+
+
+def _gaussian(d2: torch.Tensor) -> torch.Tensor:
+    return torch.exp(-d2)
+
+
+def _exponential(d2: torch.Tensor) -> torch.Tensor:
+    return torch.exp(-torch.sqrt(d2.clamp_min(_TINY)))
+
+
+def _constant(d2: torch.Tensor) -> torch.Tensor:
+    return torch.ones_like(d2)
+
+
+FALLOFFS: dict[str, Falloff] = {
+    "inverse_square": Falloff("inverse_square", _inverse_square),
+    "gaussian": Falloff("gaussian", _gaussian),
+    "exponential": Falloff("exponential", _exponential),
+    "none": Falloff("none", _constant, is_constant=True),
+}
+
+
+class _OfDistance:
+    """Adapts a user's ``f(d)`` to the squared-distance convention (picklable if ``f`` is)."""
+
+    def __init__(self, function: Callable[[torch.Tensor], torch.Tensor]):
+        self.function = function
+
+    def __call__(self, d2: torch.Tensor) -> torch.Tensor:
+        return self.function(torch.sqrt(d2.clamp_min(_TINY)))
+
+
+def get_falloff(falloff: str | Callable[[torch.Tensor], torch.Tensor] | Falloff) -> Falloff:
+    """Return the :class:`Falloff` for a name, a callable ``f(d)``, or a Falloff.
+
+    Parameters
+    ----------
+    falloff : {"inverse_square", "gaussian", "exponential", "none"}, callable or Falloff
+        A callable receives a tensor of distances ``d >= 0`` and must return a tensor of the same
+        shape, differentiable with torch operations.
+
+    Returns
+    -------
+    Falloff
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_posnet.falloff import get_falloff
+    >>> get_falloff("inverse_square")(torch.tensor([0.0, 1.0, 4.0]))
+    tensor([1.0000, 0.5000, 0.2000])
+    """
+    if isinstance(falloff, Falloff):
+        return falloff
+    if isinstance(falloff, str):
+        try:
+            return FALLOFFS[falloff]
+        except KeyError:
+            raise ValueError(
+                f"Unknown falloff {falloff!r}; expected one of {sorted(FALLOFFS)} or a callable."
+            ) from None
+    if callable(falloff):
+        name = getattr(falloff, "__name__", type(falloff).__name__)
+        return Falloff(name, _OfDistance(falloff))
+    raise TypeError(
+        f"falloff must be a name from {sorted(FALLOFFS)} or a callable, got {type(falloff).__name__}."
+    )

@@ -1,0 +1,145 @@
+"""Where neurons sit: the layouts of input, hidden and output positions.
+
+Every function returns a float32 tensor of shape ``(n_neurons, dim)``. Layouts drawn at random
+take a :class:`torch.Generator`, so that they never touch the global random state.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+__all__ = ["circle", "grid", "line", "normal", "resolve_layout"]
+
+#: The reference implementation's input grid spans [-GRID_EXTENT, GRID_EXTENT] on each axis.
+GRID_EXTENT = 2.0
+#: The reference implementation puts the output neurons on a circle of this radius.
+CIRCLE_RADIUS = 5.0
+
+
+def _pad(coordinates: torch.Tensor, dim: int) -> torch.Tensor:
+    """Embed points given in the first ``k`` axes into ``dim`` axes (zeros for the others)."""
+    n, k = coordinates.shape
+    out = torch.zeros(n, dim, dtype=torch.float32)
+    out[:, :k] = coordinates
+    return out
+
+
+def grid(shape: tuple[int, ...], dim: int, extent: float = GRID_EXTENT) -> torch.Tensor:
+    """Positions on a regular grid, one per pixel of an image of ``shape``, row-major.
+
+    Each axis spans ``[-extent, extent]``. For 2-D images the first coordinate is the column
+    (left to right) and the second the row (top to bottom reads high to low), so that plots of
+    the positions look like the image. Axes beyond ``len(shape)`` are zero.
+    """
+    shape = tuple(int(s) for s in shape)
+    if len(shape) > dim:
+        raise ValueError(
+            f"A grid for input_shape={shape} needs position_dim >= {len(shape)}, got {dim}."
+        )
+    axes = [
+        torch.linspace(-extent, extent, s) if s > 1 else torch.zeros(1) for s in shape
+    ]
+    mesh = torch.meshgrid(*axes, indexing="ij")  # mesh[0] varies along rows
+    if len(shape) >= 2:
+        # x = column, y = row with the top row highest.
+        columns, rows = mesh[1], -mesh[0]
+        coordinates = [columns, rows, *mesh[2:]]
+    else:
+        coordinates = list(mesh)
+    points = torch.stack([c.reshape(-1) for c in coordinates], dim=1)
+    return _pad(points, dim)
+
+
+def line(n: int, dim: int, extent: float = GRID_EXTENT) -> torch.Tensor:
+    """``n`` positions evenly spread along the first axis over ``[-extent, extent]``."""
+    points = torch.linspace(-extent, extent, n)[:, None] if n > 1 else torch.zeros(1, 1)
+    return _pad(points, dim)
+
+
+def circle(n: int, dim: int, radius: float = CIRCLE_RADIUS) -> torch.Tensor:
+    """``n`` positions evenly spread on a circle of ``radius`` in the first two axes.
+
+    With ``dim == 1`` there is no circle: the points are spread over ``[-radius, radius]``.
+    """
+    if dim == 1:
+        return line(n, 1, extent=radius)
+    angles = 2.0 * math.pi * torch.arange(n, dtype=torch.float64) / n
+    points = torch.stack([torch.cos(angles), torch.sin(angles)], dim=1) * radius
+    return _pad(points.float(), dim)
+
+
+def normal(n: int, dim: int, spread: float, generator: torch.Generator) -> torch.Tensor:
+    """``n`` positions drawn from a centered normal distribution with standard deviation ``spread``."""
+    return torch.randn(n, dim, generator=generator, dtype=torch.float32) * spread
+
+
+def resolve_layout(
+    layout,
+    n: int,
+    dim: int,
+    *,
+    generator: torch.Generator,
+    role: str,
+    shape: tuple[int, ...] | None = None,
+    spread: float = 1.0,
+) -> torch.Tensor:
+    """Turn a layout given by name or array into positions of shape ``(n, dim)``.
+
+    Parameters
+    ----------
+    layout : {"auto", "grid", "line", "circle", "random"} or array-like of shape (n, dim)
+        ``"auto"`` is a grid when ``shape`` is given or ``n`` is a perfect square, else a line.
+    n, dim : int
+        How many positions, in how many dimensions.
+    generator : torch.Generator
+        Source of randomness for ``"random"``.
+    role : str
+        ``"input"`` or ``"output"``: only used in error messages.
+    shape : tuple of int, optional
+        The image shape for ``"grid"``; its product must equal ``n``.
+    spread : float
+        Standard deviation of ``"random"``.
+    """
+    if isinstance(layout, str):
+        if layout == "auto":
+            side = math.isqrt(n)
+            if shape is None and side * side == n and n > 1:
+                shape = (side, side)
+            layout = "grid" if shape is not None else "line"
+        if layout == "grid":
+            if shape is None:
+                side = math.isqrt(n)
+                if side * side != n:
+                    raise ValueError(
+                        f"The {role} layout 'grid' needs input_shape when the number of "
+                        f"{role} neurons ({n}) is not a perfect square."
+                    )
+                shape = (side, side)
+            if math.prod(shape) != n:
+                raise ValueError(
+                    f"input_shape={tuple(shape)} has {math.prod(shape)} pixels, but X has {n} "
+                    f"features."
+                )
+            return grid(shape, dim)
+        if layout == "line":
+            return line(n, dim)
+        if layout == "circle":
+            return circle(n, dim)
+        if layout == "random":
+            return normal(n, dim, spread, generator)
+        raise ValueError(
+            f"Unknown {role} layout {layout!r}; expected 'auto', 'grid', 'line', 'circle', "
+            f"'random' or an array of shape ({n}, {dim})."
+        )
+    positions = np.asarray(layout, dtype=np.float32)
+    if positions.shape != (n, dim):
+        raise ValueError(
+            f"The {role} layout array has shape {positions.shape}; expected ({n}, {dim}) "
+            f"({n} {role} neurons in position_dim={dim})."
+        )
+    if not np.isfinite(positions).all():
+        raise ValueError(f"The {role} layout array contains NaN or infinity.")
+    return torch.from_numpy(positions.copy())

@@ -1,0 +1,171 @@
+"""Particle networks (A. W. Lange): weights implied by particles' positions and dipoles."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..falloff import get_falloff, squared_distances
+from .activations import get_activation
+
+__all__ = ["ParticleNetwork"]
+
+#: Standard deviation of the initial position and dipole components (Lange's N(0, 0.5)).
+INIT_SCALE = 0.5
+
+
+class ParticleNetwork(nn.Module):
+    r"""A network with no weight matrices: every neuron is a particle with a position and a dipole.
+
+    Neuron :math:`i` of every layer is a particle with position :math:`r_i \in \mathbb{R}^n` and
+    dipole :math:`v_i \in \mathbb{R}^n`. The weight joining neuron :math:`j` of one layer to
+    neuron :math:`i` of the next is implied:
+
+    .. math::
+
+        w_{ij} = (v_i \cdot v_j)\, f(\lVert r_i - r_j \rVert), \qquad f(d) = e^{-d^2},
+        \qquad y = x\, W^\top + b.
+
+    A layer's particles serve both weight layers they touch, so the number of parameters grows
+    with the number of neurons, not connections: :math:`2n \sum_l N_l + \sum_{l>0} N_l`.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        Particles per layer, inputs first and outputs last, e.g. ``(784, 128, 10)``.
+    particle_dim : int, default=2
+        Dimension ``n`` of positions and dipoles (the paper uses 2 and 3).
+    falloff : str or callable, default="gaussian"
+        See :mod:`sklearn_posnet.falloff`.
+    activation : str, default="relu"
+        Hidden activation: "identity", "logistic", "tanh", "relu" or "swish".
+    generator : torch.Generator, optional
+        Source of randomness for :meth:`reset_parameters`; the global generator is never used.
+
+    Attributes
+    ----------
+    positions, dipoles : nn.ParameterList of Tensor (N_l, n)
+        One tensor per layer of particles, the input layer included.
+    biases : nn.ParameterList of Tensor (N_l,)
+        One per non-input layer.
+
+    Shape:
+        - Input: :math:`(B, N_0)`
+        - Output: :math:`(B, N_L)`, logits.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_posnet.nn import ParticleNetwork
+    >>> ParticleNetwork([784, 128, 10], particle_dim=2).n_parameters
+    3826
+    >>> ParticleNetwork([784, 256, 128, 10], particle_dim=3).n_parameters
+    7462
+    """
+
+    def __init__(
+        self,
+        layer_sizes: Sequence[int],
+        *,
+        particle_dim: int = 2,
+        falloff="gaussian",
+        activation: str = "relu",
+        generator: torch.Generator | None = None,
+    ):
+        super().__init__()
+        self.layer_sizes = tuple(int(n) for n in layer_sizes)
+        if len(self.layer_sizes) < 2 or min(self.layer_sizes) < 1:
+            raise ValueError(
+                f"layer_sizes needs at least two layers of at least one neuron, got {layer_sizes}."
+            )
+        self.particle_dim = int(particle_dim)
+        self.falloff = get_falloff(falloff)
+        self.activation = activation
+        self._activation = get_activation(activation)
+        self.positions = nn.ParameterList(
+            nn.Parameter(torch.empty(n, self.particle_dim)) for n in self.layer_sizes
+        )
+        self.dipoles = nn.ParameterList(
+            nn.Parameter(torch.empty(n, self.particle_dim)) for n in self.layer_sizes
+        )
+        self.biases = nn.ParameterList(nn.Parameter(torch.empty(n)) for n in self.layer_sizes[1:])
+        self.reset_parameters(generator)
+
+    @torch.no_grad()
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """Lange's initialization: positions and dipoles N(0, 0.5) per component, dipoles then
+        scaled to unit length, biases Glorot-uniform over the layer's fan-in and fan-out."""
+        if generator is None:
+            generator = torch.Generator().manual_seed(0)
+        for position, dipole in zip(self.positions, self.dipoles):
+            position.normal_(0.0, INIT_SCALE, generator=generator)
+            dipole.normal_(0.0, INIT_SCALE, generator=generator)
+            dipole.div_(dipole.norm(dim=1, keepdim=True).clamp_min(1e-12))
+        for layer, bias in enumerate(self.biases):
+            n_in, n_out = self.layer_sizes[layer], self.layer_sizes[layer + 1]
+            limit = math.sqrt(6.0 / (n_in + n_out))
+            bias.uniform_(-limit, limit, generator=generator)
+
+    @property
+    def n_layers(self) -> int:
+        """Number of weight layers."""
+        return len(self.biases)
+
+    @property
+    def n_parameters(self) -> int:
+        """Number of trainable scalars: eq. 5 of the paper."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
+    def squared_distances(self, layer: int) -> torch.Tensor:
+        """Squared distances, shape ``(n_out, n_in)``, between the particles joined by ``layer``."""
+        return squared_distances(self.positions[layer + 1], self.positions[layer])
+
+    def effective_weight(self, layer: int) -> torch.Tensor:
+        """The implied weight matrix of ``layer``, shape ``(n_out, n_in)``."""
+        alignment = self.dipoles[layer + 1] @ self.dipoles[layer].T
+        if self.falloff.is_constant:
+            return alignment
+        return alignment * self.falloff(self.squared_distances(layer))
+
+    def effective_weights(self) -> list[torch.Tensor]:
+        """The implied weight matrix of every layer: the equivalent plain MLP's weights."""
+        return [self.effective_weight(layer) for layer in range(self.n_layers)]
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Activations of the last hidden layer (``x`` itself when there is none)."""
+        for layer in range(self.n_layers - 1):
+            x = self._activation(F.linear(x, self.effective_weight(layer), self.biases[layer]))
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        last = self.n_layers - 1
+        return F.linear(self.features(x), self.effective_weight(last), self.biases[last])
+
+    def weight_l2(self) -> torch.Tensor:
+        """Sum of the squared implied weights of all layers (biases excluded)."""
+        return sum(self.effective_weight(layer).square().sum() for layer in range(self.n_layers))
+
+    @torch.no_grad()
+    def remove_mean_position_gradient(self) -> None:
+        """Subtract the mean position gradient over all particles from every particle's gradient.
+
+        The outputs are invariant under a common translation of all positions, so this component
+        of the gradient only drifts the whole network through space; the paper removes it.
+        """
+        grads = [p.grad for p in self.positions if p.grad is not None]
+        if not grads:
+            return
+        mean = torch.cat(grads).mean(dim=0)
+        for grad in grads:
+            grad.sub_(mean)
+
+    def extra_repr(self) -> str:
+        sizes = "-".join(str(n) for n in self.layer_sizes)
+        return (
+            f"layer_sizes={sizes}, particle_dim={self.particle_dim}, "
+            f"falloff={self.falloff.name!r}, activation={self.activation!r}"
+        )

@@ -1,0 +1,255 @@
+"""Positional neuron networks (J. Shader): dense layers whose neurons have positions in space."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..falloff import get_falloff, squared_distances
+from .activations import get_activation
+from .layouts import resolve_layout
+
+__all__ = ["PositionalMLP"]
+
+#: Standard deviations of the hidden positions at initialization, per hidden layer, as in the
+#: reference implementation; deeper layers repeat the last value.
+REFERENCE_HIDDEN_SPREAD = (1.0, 1.5, 2.0)
+
+
+class PositionalMLP(nn.Module):
+    r"""A multilayer perceptron whose neurons have positions in :math:`\mathbb{R}^d`.
+
+    Layer :math:`l` maps the activations of the neurons at positions :math:`P_l` to the
+    neurons at :math:`P_{l+1}` with the effective weight
+
+    .. math::
+
+        W^{\mathrm{eff}}_{l,ij} = f\!\left(\frac{\lVert p_{l+1,i} - p_{l,j} \rVert}{s}\right) W_{l,ij},
+        \qquad y = x \, (W^{\mathrm{eff}}_l)^\top + b_l,
+
+    where :math:`f` is the falloff (``1 / (1 + d^2)`` in the paper), :math:`s` the length scale,
+    :math:`W_l` the raw weights and :math:`b_l` the (unscaled) biases. A layer's output neurons
+    *are* the next layer's input neurons: there is one position tensor per neuron layer, shared by
+    the two weight layers it touches.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        Neurons per layer, inputs first and outputs last, e.g. ``(784, 128, 10)``.
+    position_dim : int, default=2
+        Dimension ``d`` of the space the neurons live in.
+    falloff : str or callable, default="inverse_square"
+        See :mod:`sklearn_posnet.falloff`.
+    length_scale : float, default=1.0
+        Distances are divided by this before the falloff is applied.
+    activation : str, default="relu"
+        Hidden activation: "identity", "logistic", "tanh", "relu" or "swish".
+    input_layout : str or array-like, default="auto"
+        "grid" (pixels of ``input_shape`` spanning [-2, 2]), "line", "random", "auto" (a grid
+        when ``input_shape`` is given or the input count is a perfect square, else a line), or
+        an array of shape ``(layer_sizes[0], position_dim)``.
+    input_shape : tuple of int, optional
+        Image shape for the grid layout, e.g. ``(28, 28)``.
+    output_layout : str or array-like, default="circle"
+        "circle" (radius 5), "line", "random" or an array of shape ``(layer_sizes[-1], d)``.
+    hidden_spread : float or sequence of float, default=(1.0, 1.5, 2.0)
+        Standard deviation of the normal distribution the hidden positions are drawn from, per
+        hidden layer (the last value repeats for deeper layers).
+    trainable_positions : {"hidden", "all", "none"}, default="hidden"
+        Which positions are learned. Input and output positions stay where the layout put them
+        with "hidden", the paper's setting.
+    generator : torch.Generator, optional
+        Source of randomness for :meth:`reset_parameters`; the global generator is never used.
+
+    Attributes
+    ----------
+    positions : nn.ParameterList of Tensor (n_l, d)
+        One position tensor per neuron layer.
+    weights : nn.ParameterList of Tensor (n_{l+1}, n_l)
+        The raw weights.
+    biases : nn.ParameterList of Tensor (n_{l+1},)
+
+    Shape:
+        - Input: :math:`(N, n_0)`
+        - Output: :math:`(N, n_L)`, logits.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_posnet.nn import PositionalMLP
+    >>> net = PositionalMLP([64, 32, 10], generator=torch.Generator().manual_seed(0))
+    >>> net(torch.zeros(5, 64)).shape
+    torch.Size([5, 10])
+    >>> net.n_parameters
+    2474
+    """
+
+    def __init__(
+        self,
+        layer_sizes: Sequence[int],
+        *,
+        position_dim: int = 2,
+        falloff="inverse_square",
+        length_scale: float = 1.0,
+        activation: str = "relu",
+        input_layout="auto",
+        input_shape: tuple[int, ...] | None = None,
+        output_layout="circle",
+        hidden_spread: float | Sequence[float] = REFERENCE_HIDDEN_SPREAD,
+        trainable_positions: str = "hidden",
+        generator: torch.Generator | None = None,
+    ):
+        super().__init__()
+        self.layer_sizes = tuple(int(n) for n in layer_sizes)
+        if len(self.layer_sizes) < 2 or min(self.layer_sizes) < 1:
+            raise ValueError(
+                f"layer_sizes needs at least two layers of at least one neuron, got {layer_sizes}."
+            )
+        if trainable_positions not in ("hidden", "all", "none"):
+            raise ValueError(
+                "trainable_positions must be 'hidden', 'all' or 'none', "
+                f"got {trainable_positions!r}."
+            )
+        self.position_dim = int(position_dim)
+        self.falloff = get_falloff(falloff)
+        self.length_scale = float(length_scale)
+        self.activation = activation
+        self._activation = get_activation(activation)
+        self.input_layout = input_layout
+        self.input_shape = None if input_shape is None else tuple(input_shape)
+        self.output_layout = output_layout
+        self.hidden_spread = hidden_spread
+        self.trainable_positions = trainable_positions
+
+        n_layers = len(self.layer_sizes)
+        self.positions = nn.ParameterList(
+            nn.Parameter(
+                torch.empty(n, self.position_dim),
+                requires_grad=self._is_trainable_position_layer(index, n_layers),
+            )
+            for index, n in enumerate(self.layer_sizes)
+        )
+        self.weights = nn.ParameterList(
+            nn.Parameter(torch.empty(n_out, n_in))
+            for n_in, n_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:])
+        )
+        self.biases = nn.ParameterList(
+            nn.Parameter(torch.empty(n_out)) for n_out in self.layer_sizes[1:]
+        )
+        self.reset_parameters(generator)
+
+    def _is_trainable_position_layer(self, index: int, n_layers: int) -> bool:
+        if self.trainable_positions == "all":
+            return True
+        if self.trainable_positions == "none":
+            return False
+        return 0 < index < n_layers - 1
+
+    def _hidden_spreads(self) -> list[float]:
+        n_hidden = len(self.layer_sizes) - 2
+        spreads = self.hidden_spread
+        if isinstance(spreads, (int, float)):
+            return [float(spreads)] * n_hidden
+        spreads = [float(s) for s in spreads]
+        if not spreads:
+            raise ValueError("hidden_spread must not be empty.")
+        return [spreads[min(i, len(spreads) - 1)] for i in range(n_hidden)]
+
+    @torch.no_grad()
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """Lay out the neurons and draw the weights.
+
+        Inputs and outputs follow their layouts, hidden positions are drawn from a normal
+        distribution, raw weights are Glorot-uniform divided by the mean falloff of their layer
+        (so the effective weights start at Glorot scale, as in the reference), biases are zero.
+        """
+        if generator is None:
+            generator = torch.Generator().manual_seed(0)
+        sizes, dim = self.layer_sizes, self.position_dim
+        self.positions[0].copy_(
+            resolve_layout(
+                self.input_layout, sizes[0], dim,
+                generator=generator, role="input", shape=self.input_shape,
+            )
+        )
+        for index, spread in enumerate(self._hidden_spreads(), start=1):
+            self.positions[index].normal_(0.0, spread, generator=generator)
+        self.positions[-1].copy_(
+            resolve_layout(self.output_layout, sizes[-1], dim, generator=generator, role="output")
+        )
+        for layer, weight in enumerate(self.weights):
+            n_out, n_in = weight.shape
+            limit = math.sqrt(6.0 / (n_in + n_out))
+            weight.uniform_(-limit, limit, generator=generator)
+            if not self.falloff.is_constant:
+                weight.div_(self.falloff_matrix(layer).mean())
+        for bias in self.biases:
+            bias.zero_()
+
+    @property
+    def n_layers(self) -> int:
+        """Number of weight layers."""
+        return len(self.weights)
+
+    @property
+    def n_parameters(self) -> int:
+        """Number of trainable scalars (frozen positions do not count)."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
+    def squared_distances(self, layer: int) -> torch.Tensor:
+        """Squared distances, shape ``(n_out, n_in)``, between the neurons joined by ``layer``."""
+        return squared_distances(self.positions[layer + 1], self.positions[layer])
+
+    def falloff_matrix(self, layer: int) -> torch.Tensor:
+        """The falloff factor of every connection of ``layer``, shape ``(n_out, n_in)``."""
+        d2 = self.squared_distances(layer)
+        return self.falloff(d2 / (self.length_scale * self.length_scale))
+
+    def effective_weight(self, layer: int) -> torch.Tensor:
+        """``falloff(distance / length_scale) * weight`` for ``layer``, shape ``(n_out, n_in)``."""
+        weight = self.weights[layer]
+        if self.falloff.is_constant:
+            return weight
+        return self.falloff_matrix(layer) * weight
+
+    def effective_weights(self) -> list[torch.Tensor]:
+        """The effective weight matrix of every layer: the equivalent plain MLP's weights."""
+        return [self.effective_weight(layer) for layer in range(self.n_layers)]
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Activations of the last hidden layer (``x`` itself when there is none)."""
+        for layer in range(self.n_layers - 1):
+            x = self._activation(F.linear(x, self.effective_weight(layer), self.biases[layer]))
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        last = self.n_layers - 1
+        return F.linear(self.features(x), self.effective_weight(last), self.biases[last])
+
+    def weight_l2(self) -> torch.Tensor:
+        """Sum of the squared raw weights of all layers (biases excluded, as in MLPClassifier)."""
+        return sum(weight.square().sum() for weight in self.weights)
+
+    def distance_penalty(self) -> torch.Tensor:
+        r"""Distance-weighted penalty: the mean over layers of :math:`\operatorname{mean}(d^2 w^2)`.
+
+        Distances are the raw ones (not divided by the length scale), as in the reference, whose
+        loss adds ``(1/24) * sum over its 6 layers`` of this mean: ``distance_alpha=0.25`` there.
+        """
+        per_layer = [
+            (self.squared_distances(layer) * self.weights[layer].square()).mean()
+            for layer in range(self.n_layers)
+        ]
+        return sum(per_layer) / len(per_layer)
+
+    def extra_repr(self) -> str:
+        sizes = "-".join(str(n) for n in self.layer_sizes)
+        return (
+            f"layer_sizes={sizes}, position_dim={self.position_dim}, "
+            f"falloff={self.falloff.name!r}, length_scale={self.length_scale:g}, "
+            f"activation={self.activation!r}, trainable_positions={self.trainable_positions!r}"
+        )
