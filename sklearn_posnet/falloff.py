@@ -22,8 +22,6 @@ import torch
 
 __all__ = ["FALLOFFS", "Falloff", "get_falloff", "squared_distances"]
 
-# A smallest squared distance, so that sqrt() has a finite gradient when two neurons coincide.
-_TINY = 1e-12
 
 
 def squared_distances(positions_out: torch.Tensor, positions_in: torch.Tensor) -> torch.Tensor:
@@ -85,6 +83,12 @@ class Falloff:
         return (Falloff, (self.name, self.of_squared_distance, self.is_constant))
 
 
+def _distance(d2: torch.Tensor) -> torch.Tensor:
+    """``sqrt(d2)``, exact, with a zero (not infinite) gradient where ``d2 == 0``."""
+    positive = d2 > 0
+    return torch.where(positive, torch.sqrt(torch.where(positive, d2, torch.ones_like(d2))), 0.0)
+
+
 def _inverse_square(d2: torch.Tensor) -> torch.Tensor:
     return 1.0 / (1.0 + d2)
 
@@ -94,7 +98,7 @@ def _gaussian(d2: torch.Tensor) -> torch.Tensor:
 
 
 def _exponential(d2: torch.Tensor) -> torch.Tensor:
-    return torch.exp(-torch.sqrt(d2.clamp_min(_TINY)))
+    return torch.exp(-_distance(d2))
 
 
 def _constant(d2: torch.Tensor) -> torch.Tensor:
@@ -116,7 +120,7 @@ class _OfDistance:
         self.function = function
 
     def __call__(self, d2: torch.Tensor) -> torch.Tensor:
-        return self.function(torch.sqrt(d2.clamp_min(_TINY)))
+        return self.function(_distance(d2))
 
 
 def get_falloff(falloff: str | Callable[[torch.Tensor], torch.Tensor] | Falloff) -> Falloff:
