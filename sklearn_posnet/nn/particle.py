@@ -169,3 +169,87 @@ class ParticleNetwork(nn.Module):
             f"layer_sizes={sizes}, particle_dim={self.particle_dim}, "
             f"falloff={self.falloff.name!r}, activation={self.activation!r}"
         )
+
+    # ------------------------------------------------------------------ structured pruning
+    @torch.no_grad()
+    def neuron_scores(self, criterion: str = "mean_squared_weight") -> list[torch.Tensor]:
+        """Importance of every hidden neuron: the mean of its squared incoming and outgoing weights.
+
+        A particle network has no raw weight matrix. Its analogue of the positional network's
+        raw weight (the weight before the distance falloff) is the dipole alignment
+        ``v_i . v_j``, so "mean_squared_weight" scores ``(v_i . v_j)**2`` and "effective" the
+        implied weights ``(v_i . v_j) * falloff(d_ij)``. For hidden particle ``i`` of layer ``k``
+        the score is the mean over its ``n_{k-1}`` incoming and ``n_{k+1}`` outgoing
+        connections; the two criteria coincide with ``falloff="none"``.
+
+        Parameters
+        ----------
+        criterion : {"mean_squared_weight", "effective"}, default="mean_squared_weight"
+            Score the dipole alignments (falloff left out) or the implied weights.
+
+        Returns
+        -------
+        scores : list of Tensor of shape (n_k,)
+            One tensor per hidden layer, in layer order.
+        """
+        if criterion == "mean_squared_weight":
+            weights = [
+                self.dipoles[layer + 1] @ self.dipoles[layer].T for layer in range(self.n_layers)
+            ]
+        elif criterion == "effective":
+            weights = self.effective_weights()
+        else:
+            raise ValueError(
+                f"criterion must be 'mean_squared_weight' or 'effective', got {criterion!r}."
+            )
+        scores = []
+        for hidden in range(1, len(self.layer_sizes) - 1):
+            incoming, outgoing = weights[hidden - 1].square(), weights[hidden].square()
+            n_connections = incoming.shape[1] + outgoing.shape[0]
+            scores.append((incoming.sum(dim=1) + outgoing.sum(dim=0)) / n_connections)
+        return scores
+
+    @torch.no_grad()
+    def select_hidden_neurons(self, keep: Sequence[torch.Tensor]) -> None:
+        """Keep only the given hidden particles, removing the others from every tensor, in place.
+
+        A hidden particle's position, dipole and bias go together; input and output particles
+        are never touched. The parameters are replaced by new ``nn.Parameter`` objects, so an
+        optimizer built before the call no longer sees them: build a new one.
+
+        Parameters
+        ----------
+        keep : sequence of LongTensor or array-like of int
+            One entry per hidden layer: the indices of the particles to keep, unique, at least
+            one, in the order they will have.
+        """
+        n_hidden = len(self.layer_sizes) - 2
+        if len(keep) != n_hidden:
+            raise ValueError(
+                f"keep needs one index array per hidden layer ({n_hidden}), got {len(keep)}."
+            )
+        device = self.biases[0].device
+        indices = []
+        for hidden, kept in enumerate(keep, start=1):
+            kept = torch.as_tensor(kept, dtype=torch.int64, device=device).reshape(-1)
+            size = self.layer_sizes[hidden]
+            if kept.numel() == 0 or kept.unique().numel() != kept.numel():
+                raise ValueError(f"Hidden layer {hidden} must keep at least one neuron, each once.")
+            if kept.min() < 0 or kept.max() >= size:
+                raise ValueError(
+                    f"Hidden layer {hidden} has {size} neurons; got index out of range."
+                )
+            indices.append(kept)
+
+        def sliced(param: nn.Parameter, index: torch.Tensor) -> nn.Parameter:
+            return nn.Parameter(param.index_select(0, index), requires_grad=param.requires_grad)
+
+        for hidden, kept in enumerate(indices, start=1):
+            self.positions[hidden] = sliced(self.positions[hidden], kept)
+            self.dipoles[hidden] = sliced(self.dipoles[hidden], kept)
+            self.biases[hidden - 1] = sliced(self.biases[hidden - 1], kept)
+        self.layer_sizes = (
+            self.layer_sizes[0],
+            *(len(kept) for kept in indices),
+            self.layer_sizes[-1],
+        )

@@ -253,3 +253,86 @@ class PositionalMLP(nn.Module):
             f"falloff={self.falloff.name!r}, length_scale={self.length_scale:g}, "
             f"activation={self.activation!r}, trainable_positions={self.trainable_positions!r}"
         )
+
+    # ------------------------------------------------------------------ structured pruning
+    @torch.no_grad()
+    def neuron_scores(self, criterion: str = "mean_squared_weight") -> list[torch.Tensor]:
+        """Importance of every hidden neuron: the mean of its squared incoming and outgoing weights.
+
+        For hidden neuron ``i`` of neuron layer ``k`` the score is the mean over the
+        concatenation of its ``n_{k-1}`` incoming and ``n_{k+1}`` outgoing weights squared,
+        ``(sum_j W_{k-1,ij}**2 + sum_m W_{k,mi}**2) / (n_{k-1} + n_{k+1})``: the criterion of the
+        positional-neurons paper, which ranks the hidden neurons of all layers together.
+
+        Parameters
+        ----------
+        criterion : {"mean_squared_weight", "effective"}, default="mean_squared_weight"
+            "mean_squared_weight" scores the raw weights (the paper's), "effective" the
+            effective weights, falloff applied. They coincide with ``falloff="none"``.
+
+        Returns
+        -------
+        scores : list of Tensor of shape (n_k,)
+            One tensor per hidden layer, in layer order.
+        """
+        if criterion == "mean_squared_weight":
+            weights = list(self.weights)
+        elif criterion == "effective":
+            weights = self.effective_weights()
+        else:
+            raise ValueError(
+                f"criterion must be 'mean_squared_weight' or 'effective', got {criterion!r}."
+            )
+        scores = []
+        for hidden in range(1, len(self.layer_sizes) - 1):
+            incoming, outgoing = weights[hidden - 1].square(), weights[hidden].square()
+            n_connections = incoming.shape[1] + outgoing.shape[0]
+            scores.append((incoming.sum(dim=1) + outgoing.sum(dim=0)) / n_connections)
+        return scores
+
+    @torch.no_grad()
+    def select_hidden_neurons(self, keep: Sequence[torch.Tensor]) -> None:
+        """Keep only the given hidden neurons, removing the others from every tensor, in place.
+
+        A hidden neuron's weight row (incoming), weight column (outgoing), bias and position go
+        together; input and output neurons are never touched. The parameters are replaced by new
+        ``nn.Parameter`` objects, so an optimizer built before the call no longer sees them:
+        build a new one.
+
+        Parameters
+        ----------
+        keep : sequence of LongTensor or array-like of int
+            One entry per hidden layer: the indices of the neurons to keep, unique, at least one,
+            in the order they will have.
+        """
+        n_hidden = len(self.layer_sizes) - 2
+        if len(keep) != n_hidden:
+            raise ValueError(
+                f"keep needs one index array per hidden layer ({n_hidden}), got {len(keep)}."
+            )
+        device = self.weights[0].device
+        indices = []
+        for hidden, kept in enumerate(keep, start=1):
+            kept = torch.as_tensor(kept, dtype=torch.int64, device=device).reshape(-1)
+            size = self.layer_sizes[hidden]
+            if kept.numel() == 0 or kept.unique().numel() != kept.numel():
+                raise ValueError(f"Hidden layer {hidden} must keep at least one neuron, each once.")
+            if kept.min() < 0 or kept.max() >= size:
+                raise ValueError(
+                    f"Hidden layer {hidden} has {size} neurons; got index out of range."
+                )
+            indices.append(kept)
+
+        def sliced(param: nn.Parameter, index: torch.Tensor, dim: int) -> nn.Parameter:
+            return nn.Parameter(param.index_select(dim, index), requires_grad=param.requires_grad)
+
+        for hidden, kept in enumerate(indices, start=1):
+            self.positions[hidden] = sliced(self.positions[hidden], kept, 0)
+            self.weights[hidden - 1] = sliced(self.weights[hidden - 1], kept, 0)
+            self.biases[hidden - 1] = sliced(self.biases[hidden - 1], kept, 0)
+            self.weights[hidden] = sliced(self.weights[hidden], kept, 1)
+        self.layer_sizes = (
+            self.layer_sizes[0],
+            *(len(kept) for kept in indices),
+            self.layer_sizes[-1],
+        )
