@@ -21,6 +21,7 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._recording import recording_callbacks, store_recorded_history
 from ._training import PosNet, TensorBatches, TensorDataset, TrainingMonitor
 from .nn.activations import ACTIVATIONS
 
@@ -106,6 +107,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
             Options(Real, {np.inf}),
         ],
         "device": [str, torch.device],
+        "record_positions": ["boolean", Interval(Integral, 1, None, closed="left")],
     }
 
     # ----------------------------------------------------------------- what subclasses provide
@@ -297,7 +299,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
             iterator_train__shuffle=self.shuffle,
             iterator_train__generator=generator,
             iterator_valid=TensorBatches,
-            callbacks=self._callbacks(),
+            callbacks=self._callbacks() + recording_callbacks(self.record_positions),
             device=self.device,
             verbose=int(self.verbose),
             **self._optimizer_params(),
@@ -382,6 +384,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
+        store_recorded_history(self, self.net_)
         return self
 
     def _forward(self, X) -> torch.Tensor:

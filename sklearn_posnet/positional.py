@@ -106,6 +106,11 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         Number of epochs without an improvement of ``tol`` before training stops.
     device : str or torch.device, default="cpu"
         Where to train: "cpu", "cuda" or "cuda:N".
+    record_positions : bool or int, default=False
+        Whether to record where the neurons are during training, for
+        :func:`~sklearn_posnet.plotting.animate_training`: True records after every epoch, an int
+        ``k`` after every ``k`` training steps (batches), False nothing. Read when the network is
+        built (every ``fit`` without ``warm_start``); frames accumulate over ``partial_fit`` calls.
 
     Attributes
     ----------
@@ -135,6 +140,14 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         The fitted torch module: positions, raw and effective weights.
     n_parameters_ : int
         Number of trainable parameters (weights, biases and hidden positions).
+    positions_history_ : list of list of ndarray or None
+        With ``record_positions``: one entry per recorded frame, the first before training, each
+        a list with the positions of every neuron layer (arrays of shape ``(n_neurons, dim)``).
+        None without ``record_positions``.
+    dipoles_history_ : list of list of ndarray or None
+        Always None: positional neurons have no dipoles.
+    positions_history_epochs_ : ndarray of shape (n_frames,) or None
+        The training epochs completed at each frame of ``positions_history_``.
 
     See Also
     --------
@@ -212,6 +225,7 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         epsilon=1e-8,
         n_iter_no_change=10,
         device="cpu",
+        record_positions=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.falloff = falloff
@@ -243,6 +257,7 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.record_positions = record_positions
 
     def _build_module(self, n_features, n_outputs, generator):
         return PositionalMLP(
