@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..falloff import get_falloff, squared_distances
+from ._fused import SquaredDistanceCache, falloff_weight
 from .activations import get_activation
 
 __all__ = ["ParticleNetwork"]
@@ -124,12 +125,26 @@ class ParticleNetwork(nn.Module):
         """Squared distances, shape ``(n_out, n_in)``, between the particles joined by ``layer``."""
         return squared_distances(self.positions[layer + 1], self.positions[layer])
 
+    def _cached_squared_distances(self, layer: int) -> torch.Tensor:
+        """Untracked squared distances of ``layer``, recomputed only after positions change."""
+        cache = self.__dict__.get("_distance_cache")
+        if cache is None:
+            cache = self._distance_cache = SquaredDistanceCache()
+        return cache.get(layer, self.positions[layer + 1], self.positions[layer])
+
     def effective_weight(self, layer: int) -> torch.Tensor:
-        """The implied weight matrix of ``layer``, shape ``(n_out, n_in)``."""
+        """The implied weight matrix of ``layer``, shape ``(n_out, n_in)``.
+
+        Named falloffs go through one fused autograd function, with the same values and
+        gradients as ``alignment * falloff(squared_distances(layer))``.
+        """
         alignment = self.dipoles[layer + 1] @ self.dipoles[layer].T
         if self.falloff.is_constant:
             return alignment
-        return alignment * self.falloff(self.squared_distances(layer))
+        return falloff_weight(
+            alignment, self.positions[layer + 1], self.positions[layer], self.falloff,
+            d2=self._cached_squared_distances(layer),
+        )
 
     def effective_weights(self) -> list[torch.Tensor]:
         """The implied weight matrix of every layer: the equivalent plain MLP's weights."""

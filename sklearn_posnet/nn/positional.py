@@ -10,6 +10,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..falloff import get_falloff, squared_distances
+from ._fused import SquaredDistanceCache, falloff_weight, has_fused_falloff
+from ._fused import distance_penalty as fused_distance_penalty
 from .activations import get_activation
 from .layouts import resolve_layout
 
@@ -209,12 +211,28 @@ class PositionalMLP(nn.Module):
         d2 = self.squared_distances(layer)
         return self.falloff(d2 / (self.length_scale * self.length_scale))
 
+    def _cached_squared_distances(self, layer: int) -> torch.Tensor:
+        """Untracked squared distances of ``layer``, recomputed only after positions change."""
+        cache = self.__dict__.get("_distance_cache")
+        if cache is None:
+            cache = self._distance_cache = SquaredDistanceCache()
+        return cache.get(layer, self.positions[layer + 1], self.positions[layer])
+
     def effective_weight(self, layer: int) -> torch.Tensor:
-        """``falloff(distance / length_scale) * weight`` for ``layer``, shape ``(n_out, n_in)``."""
+        """``falloff(distance / length_scale) * weight`` for ``layer``, shape ``(n_out, n_in)``.
+
+        Named falloffs go through one fused autograd function (same values and gradients as
+        ``falloff_matrix(layer) * weights[layer]``, in a few passes over the matrix).
+        """
         weight = self.weights[layer]
         if self.falloff.is_constant:
             return weight
-        return self.falloff_matrix(layer) * weight
+        if not has_fused_falloff(self.falloff):
+            return self.falloff_matrix(layer) * weight
+        return falloff_weight(
+            weight, self.positions[layer + 1], self.positions[layer], self.falloff,
+            self.length_scale, d2=self._cached_squared_distances(layer),
+        )
 
     def effective_weights(self) -> list[torch.Tensor]:
         """The effective weight matrix of every layer: the equivalent plain MLP's weights."""
@@ -241,7 +259,10 @@ class PositionalMLP(nn.Module):
         loss adds ``(1/24) * sum over its 6 layers`` of this mean: ``distance_alpha=0.25`` there.
         """
         per_layer = [
-            (self.squared_distances(layer) * self.weights[layer].square()).mean()
+            fused_distance_penalty(
+                self.weights[layer], self.positions[layer + 1], self.positions[layer],
+                d2=self._cached_squared_distances(layer),
+            )
             for layer in range(self.n_layers)
         ]
         return sum(per_layer) / len(per_layer)

@@ -1,0 +1,169 @@
+"""The fast paths compute exactly what the reference formulas compute: values and gradients."""
+
+import pickle
+
+import pytest
+import torch
+
+from sklearn_posnet.falloff import get_falloff, squared_distances
+from sklearn_posnet.nn import ParticleNetwork, PositionalMLP
+from sklearn_posnet.nn._fused import (
+    SquaredDistanceCache,
+    distance_penalty,
+    falloff_weight,
+    squared_distances_no_grad,
+)
+
+FUSED = ["inverse_square", "gaussian", "exponential"]
+
+
+def _inputs(n_out=5, n_in=7, dim=3, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    weight = torch.randn(n_out, n_in, generator=generator, dtype=torch.float64)
+    positions_out = torch.randn(n_out, dim, generator=generator, dtype=torch.float64)
+    positions_in = torch.randn(n_in, dim, generator=generator, dtype=torch.float64)
+    return [t.requires_grad_() for t in (weight, positions_out, positions_in)]
+
+
+def _reference_weight(weight, positions_out, positions_in, falloff, length_scale):
+    d2 = squared_distances(positions_out, positions_in) / length_scale**2
+    return get_falloff(falloff)(d2) * weight
+
+
+def test_squared_distances_no_grad_is_bitwise_the_reference():
+    _, positions_out, positions_in = _inputs(dim=3)
+    expected = squared_distances(positions_out, positions_in)
+    assert torch.equal(squared_distances_no_grad(positions_out, positions_in), expected)
+
+
+@pytest.mark.parametrize("falloff", FUSED)
+@pytest.mark.parametrize("length_scale", [1.0, 1.7])
+def test_falloff_weight_passes_gradcheck(falloff, length_scale):
+    inputs = _inputs()
+
+    def fused(weight, positions_out, positions_in):
+        return falloff_weight(
+            weight, positions_out, positions_in, get_falloff(falloff), length_scale
+        )
+
+    assert torch.autograd.gradcheck(fused, inputs)
+
+
+@pytest.mark.parametrize("falloff", FUSED)
+def test_falloff_weight_equals_reference_values_and_gradients(falloff):
+    inputs = _inputs(n_out=9, n_in=4, dim=2, seed=1)
+    upstream = torch.randn(9, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    fused = falloff_weight(*inputs, get_falloff(falloff), 0.8)
+    reference = _reference_weight(*inputs, falloff, 0.8)
+    torch.testing.assert_close(fused, reference, rtol=1e-13, atol=0)
+    fused_grads = torch.autograd.grad(fused, inputs, upstream)
+    reference_grads = torch.autograd.grad(reference, inputs, upstream)
+    for got, expected in zip(fused_grads, reference_grads, strict=True):
+        torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-14)
+
+
+def test_exponential_falloff_gradient_is_zero_at_coincident_neurons():
+    weight, positions_out, positions_in = _inputs(n_out=2, n_in=2, dim=2)
+    with torch.no_grad():
+        positions_in[0] = positions_out[0]
+    fused = falloff_weight(weight, positions_out, positions_in, get_falloff("exponential"))
+    reference = _reference_weight(weight, positions_out, positions_in, "exponential", 1.0)
+    fused_grads = torch.autograd.grad(fused.sum(), (positions_out, positions_in))
+    reference_grads = torch.autograd.grad(reference.sum(), (positions_out, positions_in))
+    for got, expected in zip(fused_grads, reference_grads, strict=True):
+        assert torch.isfinite(got).all()
+        torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-14)
+
+
+def test_distance_penalty_gradcheck_and_reference():
+    inputs = _inputs(seed=3)
+    assert torch.autograd.gradcheck(distance_penalty, inputs)
+    weight, positions_out, positions_in = inputs
+    reference = (squared_distances(positions_out, positions_in) * weight.square()).mean()
+    torch.testing.assert_close(distance_penalty(*inputs), reference, rtol=1e-13, atol=0)
+
+
+def test_only_needed_gradients_are_computed():
+    weight, positions_out, positions_in = _inputs()
+    positions_in.requires_grad_(False)
+    fused = falloff_weight(weight, positions_out, positions_in, get_falloff("gaussian"))
+    fused.sum().backward()
+    assert positions_in.grad is None
+    assert weight.grad is not None and positions_out.grad is not None
+
+
+def test_distance_cache_recomputes_after_an_in_place_update():
+    _, positions_out, positions_in = _inputs()
+    cache = SquaredDistanceCache()
+    first = cache.get(0, positions_out, positions_in)
+    assert cache.get(0, positions_out, positions_in) is first
+    with torch.no_grad():
+        positions_out.add_(0.5)
+    second = cache.get(0, positions_out, positions_in)
+    assert second is not first
+    assert torch.equal(second, squared_distances(positions_out, positions_in).detach())
+    assert pickle.loads(pickle.dumps(cache))._entries == {}
+
+
+def _reference_positional_loss(module, x):
+    out = x
+    for layer in range(module.n_layers):
+        d2 = squared_distances(module.positions[layer + 1], module.positions[layer])
+        weight = module.falloff(d2 / module.length_scale**2) * module.weights[layer]
+        out = torch.nn.functional.linear(out, weight, module.biases[layer])
+        if layer < module.n_layers - 1:
+            out = module._activation(out)
+    penalty = (
+        sum(
+            (
+                squared_distances(module.positions[layer + 1], module.positions[layer])
+                * module.weights[layer].square()
+            ).mean()
+            for layer in range(module.n_layers)
+        )
+        / module.n_layers
+    )
+    return out.square().sum() + penalty
+
+
+@pytest.mark.parametrize("falloff", FUSED)
+def test_positional_module_forward_and_gradients_match_reference(falloff):
+    module = PositionalMLP(
+        [6, 5, 4, 3],
+        falloff=falloff,
+        length_scale=1.3,
+        trainable_positions="all",
+        generator=torch.Generator().manual_seed(0),
+    ).double()
+    x = torch.randn(8, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    params = [p for p in module.parameters() if p.requires_grad]
+    fused_loss = module(x).square().sum() + module.distance_penalty()
+    fused_grads = torch.autograd.grad(fused_loss, params)
+    reference_loss = _reference_positional_loss(module, x)
+    reference_grads = torch.autograd.grad(reference_loss, params)
+    torch.testing.assert_close(fused_loss, reference_loss, rtol=1e-13, atol=0)
+    for got, expected in zip(fused_grads, reference_grads, strict=True):
+        torch.testing.assert_close(got, expected, rtol=1e-11, atol=1e-13)
+
+
+@pytest.mark.parametrize("falloff", FUSED)
+def test_particle_module_forward_and_gradients_match_reference(falloff):
+    module = ParticleNetwork(
+        [6, 5, 4, 3],
+        particle_dim=3,
+        falloff=falloff,
+        generator=torch.Generator().manual_seed(0),
+    ).double()
+    x = torch.randn(8, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    params = list(module.parameters())
+    fused_grads = torch.autograd.grad(module(x).square().sum(), params)
+    out = x
+    for layer in range(module.n_layers):
+        alignment = module.dipoles[layer + 1] @ module.dipoles[layer].T
+        d2 = squared_distances(module.positions[layer + 1], module.positions[layer])
+        out = torch.nn.functional.linear(out, alignment * module.falloff(d2), module.biases[layer])
+        if layer < module.n_layers - 1:
+            out = module._activation(out)
+    reference_grads = torch.autograd.grad(out.square().sum(), params)
+    for got, expected in zip(fused_grads, reference_grads, strict=True):
+        torch.testing.assert_close(got, expected, rtol=1e-11, atol=1e-13)
