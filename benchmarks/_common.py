@@ -213,7 +213,8 @@ def grouped_mean(rows: list[dict], by: Sequence[str], values: Sequence[str]) -> 
     """Mean and standard deviation of ``values`` over the rows sharing ``by`` (e.g. over seeds)."""
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
-        groups.setdefault(tuple(row[name] for name in by), []).append(row)
+        # str: rows read back from a CSV (``--resume``) hold text, new rows numbers
+        groups.setdefault(tuple(str(row[name]) for name in by), []).append(row)
     summary = []
     for key, members in groups.items():
         entry = dict(zip(by, key, strict=True))

@@ -175,6 +175,8 @@ def main(argv=None) -> None:
                     f"(paper {paper_train or '-'}/{paper_test or '-'}) {seconds:.1f}s",
                     flush=True,
                 )
+    results.write(summary_table)
+    plot(stem, results.rows)
     print(f"wrote {stem}.csv, .md, .png")
 
 
