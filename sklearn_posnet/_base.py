@@ -14,7 +14,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+)
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
     check_classification_targets,
@@ -242,7 +247,8 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         classes = self.classes_
         if len(classes) < 2:
             raise ValueError(
-                f"The classifier needs samples of at least 2 classes; got 1 class: {classes[0]!r}."
+                f"The classifier needs samples of at least 2 classes; got 1 class: "
+                f"{classes.tolist()[0]!r}."
             )
         unknown = np.setdiff1d(np.unique(y), classes)
         if unknown.size:
@@ -255,9 +261,11 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
     def _layer_sizes(self, n_features, n_outputs):
         hidden = self.hidden_layer_sizes
         hidden = [hidden] if isinstance(hidden, Integral) else list(hidden)
-        if any(int(h) < 1 for h in hidden):
-            raise ValueError(
-                f"hidden_layer_sizes must contain only sizes >= 1, got {self.hidden_layer_sizes}."
+        if not all(isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in hidden):
+            raise InvalidParameterError(
+                f"The 'hidden_layer_sizes' parameter of {type(self).__name__} must be an int >= 1 "
+                "or a sequence of ints >= 1 (one per hidden layer). "
+                f"Got {self.hidden_layer_sizes!r} instead."
             )
         return [n_features, *(int(h) for h in hidden), n_outputs]
 
@@ -352,21 +360,19 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
 
         start = time.perf_counter()
         epochs = 1 if incremental else self.max_iter
-        last_state = copy.deepcopy(self.net_.module_.state_dict())
+        divergence = None
         try:
             self.net_.partial_fit(X_tensor, y_tensor, epochs=epochs)
-        except FloatingPointError:
-            self.net_.module_.load_state_dict(last_state)
-            raise ValueError(
-                f"Training diverged: the loss became {monitor.loss_curve[-1]} at epoch "
-                f"{monitor.n_epochs}. The parameters from before this fit call were restored. "
-                "Lower learning_rate_init, scale X (e.g. with StandardScaler) or add alpha."
-            ) from None
+        except FloatingPointError as error:
+            # Back to the end of the last finite epoch; the bookkeeping below then describes it.
+            divergence = error
+            monitor.restore_last_finite_state(self.net_)
+            monitor.validation_data = None
         self.fit_time_ = time.perf_counter() - start
 
         self.n_iter_ = monitor.n_epochs
         self.loss_curve_ = self.loss_curve_ + monitor.loss_curve
-        self.loss_ = self.loss_curve_[-1]
+        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else None
         self._no_improvement_count = monitor.no_improvement_count
         if early_stopping:
             self.validation_scores_ = monitor.validation_scores
@@ -378,6 +384,15 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
             self.validation_scores_ = None
             self.best_validation_score_ = None
             self.best_loss_ = min(self.best_loss_ or np.inf, monitor.best_loss)
+        if divergence is not None:
+            store_recorded_history(self, self.net_)
+            restored = f"epoch {monitor.n_epochs}" if monitor.n_epochs else "the start"
+            raise ValueError(
+                f"Training diverged: {divergence}. The parameters from the end of the last epoch "
+                f"with a finite loss ({restored} of this call) were restored and the optimizer "
+                "was reset. Lower learning_rate_init, scale X (e.g. with StandardScaler) or "
+                "add alpha."
+            ) from None
         if not incremental and not monitor.converged and self.n_iter_ == self.max_iter:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "

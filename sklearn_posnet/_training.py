@@ -109,6 +109,13 @@ class TrainingMonitor(Callback):
     validation accuracy when ``validation_data`` is given, else of the training loss. Training
     stops (``converged`` becomes True) once that count exceeds ``n_iter_no_change``. With
     validation data, the parameters of the best-scoring epoch are kept in ``best_state``.
+
+    It also guards against divergence. The loss of every training batch is checked (skorch has
+    already copied it to the host to record it, so this costs no extra device synchronization),
+    and at the end of every epoch the parameters are checked once, so that an overflow in the
+    epoch's last step is caught too. A copy of the parameters is kept at the start of training
+    and after every finite epoch in ``last_finite_state``; the first non-finite value raises
+    :class:`FloatingPointError`, and :meth:`restore_last_finite_state` puts that copy back.
     """
 
     def __init__(self, tol, n_iter_no_change, validation_data=None, stop=True):
@@ -126,11 +133,47 @@ class TrainingMonitor(Callback):
         self.no_improvement_count = 0
         self.converged = False
         self.n_epochs = 0
+        self.last_finite_state = None
         return self
 
+    def _keep_finite_state(self, net):
+        self.last_finite_state = {
+            name: tensor.detach().clone() for name, tensor in net.module_.state_dict().items()
+        }
+
+    def restore_last_finite_state(self, net):
+        """Load the last finite parameters into ``net`` and give it a fresh optimizer.
+
+        The optimizer's state (e.g. Adam's moment estimates) went non-finite with the
+        parameters, so it is rebuilt rather than restored.
+        """
+        net.module_.load_state_dict(self.last_finite_state)
+        net.initialize_optimizer()
+
+    def on_train_begin(self, net, **kwargs):
+        if self.last_finite_state is None:
+            self._keep_finite_state(net)
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            loss = net.history[-1, "batches", -1, "train_loss"]
+            if not np.isfinite(loss):
+                raise FloatingPointError(
+                    f"the loss became {loss} in epoch {self.n_epochs + 1}, batch "
+                    f"{len(net.history[-1, 'batches'])}"
+                )
+
     def on_epoch_end(self, net, **kwargs):
-        self.n_epochs += 1
         loss = float(net.history[-1, "train_loss"])
+        parameters = [p.detach() for p in net.module_.parameters()]
+        if not (
+            np.isfinite(loss) and bool(torch.stack([p.isfinite().all() for p in parameters]).all())
+        ):
+            raise FloatingPointError(
+                f"the parameters became non-finite in epoch {self.n_epochs + 1}"
+            )
+        self._keep_finite_state(net)
+        self.n_epochs += 1
         self.loss_curve.append(loss)
         if self.validation_data is not None:
             X_val, y_val = self.validation_data
@@ -148,8 +191,6 @@ class TrainingMonitor(Callback):
             improved = loss <= self.best_loss - self.tol
             self.best_loss = min(self.best_loss, loss)
         self.no_improvement_count = 0 if improved else self.no_improvement_count + 1
-        if not np.isfinite(loss):
-            raise FloatingPointError(loss)
         if self.stop and self.no_improvement_count > self.n_iter_no_change:
             self.converged = True
             raise KeyboardInterrupt
