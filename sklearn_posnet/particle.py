@@ -38,6 +38,14 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
     remove_translation : bool, default=True
         Whether to remove the mean of the position gradients at every step, the paper's trick:
         outputs do not change when all particles move together, so that component only drifts.
+    weight_mode : {"auto", "materialized", "tiled"}, default="auto"
+        How each layer's implied weights are formed. "materialized" builds the
+        ``(n_out, n_in)`` matrix once per batch; "tiled" builds it a tile of ``tile_size``
+        output neurons at a time and rebuilds it in the backward pass, so memory grows with the
+        number of neurons rather than connections, for the same values and gradients at some
+        extra time. "auto" tiles the layers of at least ``2**24`` connections.
+    tile_size : int, default=None
+        Output neurons per tile of a tiled layer; None picks about 4 Mi weights per tile.
     alpha : float, default=0.0
         Strength of the L2 penalty on the implied weight matrices, scaled as in
         :class:`~sklearn.neural_network.MLPClassifier`: ``0.5 * alpha * sum(w**2)`` divided by
@@ -154,6 +162,8 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
         "particle_dim": [Interval(Integral, 1, None, closed="left")],
         "falloff": [StrOptions(set(FALLOFFS)), callable],
         "remove_translation": ["boolean"],
+        "weight_mode": [StrOptions({"auto", "materialized", "tiled"})],
+        "tile_size": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -163,6 +173,8 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
         particle_dim=2,
         falloff="gaussian",
         remove_translation=True,
+        weight_mode="auto",
+        tile_size=None,
         alpha=0.0,
         activation="relu",
         solver="rmsprop",
@@ -189,6 +201,8 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
         self.particle_dim = particle_dim
         self.falloff = falloff
         self.remove_translation = remove_translation
+        self.weight_mode = weight_mode
+        self.tile_size = tile_size
         self.alpha = alpha
         self.activation = activation
         self.solver = solver
@@ -218,6 +232,8 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
             falloff=self.falloff,
             activation=self.activation,
             generator=generator,
+            weight_mode=self.weight_mode,
+            tile_size=self.tile_size,
         )
 
     def _callbacks(self):

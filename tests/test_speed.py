@@ -2,6 +2,7 @@
 
 import pickle
 
+import numpy as np
 import pytest
 import torch
 
@@ -167,3 +168,77 @@ def test_particle_module_forward_and_gradients_match_reference(falloff):
     reference_grads = torch.autograd.grad(out.square().sum(), params)
     for got, expected in zip(fused_grads, reference_grads, strict=True):
         torch.testing.assert_close(got, expected, rtol=1e-11, atol=1e-13)
+
+
+def _particle_pair(falloff="gaussian", tile_size=3, sizes=(9, 7, 5, 4)):
+    kwargs = dict(particle_dim=2, falloff=falloff, generator=torch.Generator().manual_seed(0))
+    materialized = ParticleNetwork(sizes, weight_mode="materialized", **kwargs).double()
+    tiled = ParticleNetwork(sizes, weight_mode="tiled", tile_size=tile_size, **kwargs).double()
+    tiled.load_state_dict(materialized.state_dict())
+    return materialized, tiled
+
+
+@pytest.mark.parametrize("falloff", ["gaussian", "inverse_square", "none", lambda d: 1 / (1 + d)])
+@pytest.mark.parametrize("tile_size", [1, 3, 100])
+def test_tiled_particle_network_equals_materialized(falloff, tile_size):
+    materialized, tiled = _particle_pair(falloff, tile_size)
+    x = torch.randn(6, 9, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    x_m, x_t = x.clone().requires_grad_(), x.clone().requires_grad_()
+    results = []
+    for module, inputs in ((materialized, x_m), (tiled, x_t)):
+        loss = module(inputs).sin().sum() + 0.3 * module.weight_l2()
+        params = [inputs, *module.parameters()]
+        grads = torch.autograd.grad(loss, params, allow_unused=True, materialize_grads=True)
+        results.append((loss, grads))
+    (loss_m, grads_m), (loss_t, grads_t) = results
+    torch.testing.assert_close(loss_t, loss_m, rtol=1e-12, atol=0)
+    for got, expected in zip(grads_t, grads_m, strict=True):
+        torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_tiled_layer_passes_gradcheck():
+    from sklearn_posnet.nn._tiled import tiled_particle_linear, tiled_weight_square_sum
+
+    generator = torch.Generator().manual_seed(4)
+    shapes = [(3, 5), (5, 2), (5, 2), (4, 2), (4, 2), (5,)]
+    x, p_out, v_out, p_in, v_in, bias = (
+        torch.randn(*shape, generator=generator, dtype=torch.float64).requires_grad_()
+        for shape in shapes
+    )
+    x = x[:, :4].detach().requires_grad_()
+    gaussian = get_falloff("gaussian")
+    assert torch.autograd.gradcheck(
+        lambda *a: tiled_particle_linear(*a, gaussian, tile_rows=2),
+        (x, p_out, v_out, p_in, v_in, bias),
+    )
+    assert torch.autograd.gradcheck(
+        lambda *a: tiled_weight_square_sum(*a, gaussian, tile_rows=2), (p_out, v_out, p_in, v_in)
+    )
+
+
+def test_weight_mode_auto_tiles_only_large_layers(monkeypatch):
+    import sklearn_posnet.nn.particle as particle
+
+    monkeypatch.setattr(particle, "TILED_ABOVE_CONNECTIONS", 40)
+    module = ParticleNetwork([10, 5, 3])
+    assert module.is_tiled(0) and not module.is_tiled(1)
+    assert not ParticleNetwork([10, 5, 3], weight_mode="materialized").is_tiled(0)
+    with pytest.raises(ValueError, match="weight_mode"):
+        ParticleNetwork([10, 5, 3], weight_mode="lazy")
+
+
+def test_particle_classifier_tiled_fit_equals_materialized():
+    from sklearn.datasets import load_digits
+
+    from sklearn_posnet import ParticleNetworkClassifier
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:200] / 16, y[:200]
+    params = dict(hidden_layer_sizes=(12,), max_iter=3, random_state=0, tol=0.0)
+    materialized = ParticleNetworkClassifier(weight_mode="materialized", **params).fit(X, y)
+    tiled = ParticleNetworkClassifier(weight_mode="tiled", tile_size=5, **params).fit(X, y)
+    assert tiled.module_.is_tiled(0)
+    np.testing.assert_allclose(tiled.loss_curve_, materialized.loss_curve_, rtol=1e-5)
+    np.testing.assert_allclose(
+        tiled.predict_proba(X), materialized.predict_proba(X), rtol=1e-4, atol=1e-6
+    )

@@ -11,12 +11,17 @@ from torch import nn
 
 from ..falloff import get_falloff, squared_distances
 from ._fused import SquaredDistanceCache, falloff_weight
+from ._tiled import default_tile_rows, tiled_particle_linear, tiled_weight_square_sum
 from .activations import get_activation
 
 __all__ = ["ParticleNetwork"]
 
 #: Standard deviation of the initial position and dipole components (Lange's N(0, 0.5)).
 INIT_SCALE = 0.5
+
+#: With ``weight_mode="auto"``, layers with at least this many connections (64 MiB of float32
+#: weights) are computed in tiles instead of materialized.
+TILED_ABOVE_CONNECTIONS = 1 << 24
 
 
 class ParticleNetwork(nn.Module):
@@ -46,6 +51,14 @@ class ParticleNetwork(nn.Module):
         Hidden activation: "identity", "logistic", "tanh", "relu" or "swish".
     generator : torch.Generator, optional
         Source of randomness for :meth:`reset_parameters`; the global generator is never used.
+    weight_mode : {"auto", "materialized", "tiled"}, default="auto"
+        "materialized" forms each layer's ``(N_out, N_in)`` weight matrix per forward pass;
+        "tiled" forms it ``tile_size`` output rows at a time and again in the backward pass,
+        so that memory grows with the number of neurons, not connections (same values and
+        gradients, roughly 1.2x the time); "auto" tiles the layers of at least
+        :data:`TILED_ABOVE_CONNECTIONS` connections.
+    tile_size : int, optional
+        Output neurons per tile in tiled layers; by default about 4 Mi weights per tile.
 
     Attributes
     ----------
@@ -76,8 +89,18 @@ class ParticleNetwork(nn.Module):
         falloff="gaussian",
         activation: str = "relu",
         generator: torch.Generator | None = None,
+        weight_mode: str = "auto",
+        tile_size: int | None = None,
     ):
         super().__init__()
+        if weight_mode not in ("auto", "materialized", "tiled"):
+            raise ValueError(
+                f"weight_mode must be 'auto', 'materialized' or 'tiled', got {weight_mode!r}."
+            )
+        if tile_size is not None and int(tile_size) < 1:
+            raise ValueError(f"tile_size must be a positive integer or None, got {tile_size}.")
+        self.weight_mode = weight_mode
+        self.tile_size = None if tile_size is None else int(tile_size)
         self.layer_sizes = tuple(int(n) for n in layer_sizes)
         if len(self.layer_sizes) < 2 or min(self.layer_sizes) < 1:
             raise ValueError(
@@ -150,19 +173,49 @@ class ParticleNetwork(nn.Module):
         """The implied weight matrix of every layer: the equivalent plain MLP's weights."""
         return [self.effective_weight(layer) for layer in range(self.n_layers)]
 
+    def is_tiled(self, layer: int) -> bool:
+        """Whether ``layer`` forms its weights in tiles (see ``weight_mode``)."""
+        mode = self.__dict__.get("weight_mode", "materialized")
+        if mode == "auto":
+            n_in, n_out = self.positions[layer].shape[0], self.positions[layer + 1].shape[0]
+            return n_in * n_out >= TILED_ABOVE_CONNECTIONS
+        return mode == "tiled"
+
+    def _tile_rows(self, layer: int) -> int:
+        tile_size = self.__dict__.get("tile_size")
+        return tile_size or default_tile_rows(self.positions[layer].shape[0])
+
+    def _layer_output(self, x: torch.Tensor, layer: int) -> torch.Tensor:
+        """Pre-activations ``x @ W.T + b`` of ``layer``, materialized or tiled."""
+        if self.is_tiled(layer):
+            return tiled_particle_linear(
+                x, self.positions[layer + 1], self.dipoles[layer + 1], self.positions[layer],
+                self.dipoles[layer], self.biases[layer], self.falloff, self._tile_rows(layer),
+            )
+        return F.linear(x, self.effective_weight(layer), self.biases[layer])
+
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Activations of the last hidden layer (``x`` itself when there is none)."""
         for layer in range(self.n_layers - 1):
-            x = self._activation(F.linear(x, self.effective_weight(layer), self.biases[layer]))
+            x = self._activation(self._layer_output(x, layer))
         return x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        last = self.n_layers - 1
-        return F.linear(self.features(x), self.effective_weight(last), self.biases[last])
+        return self._layer_output(self.features(x), self.n_layers - 1)
 
     def weight_l2(self) -> torch.Tensor:
-        """Sum of the squared implied weights of all layers (biases excluded)."""
-        return sum(self.effective_weight(layer).square().sum() for layer in range(self.n_layers))
+        """Sum of the squared implied weights of all layers (biases excluded); tiled layers
+        compute it tile by tile."""
+        total = 0.0
+        for layer in range(self.n_layers):
+            if self.is_tiled(layer):
+                total = total + tiled_weight_square_sum(
+                    self.positions[layer + 1], self.dipoles[layer + 1], self.positions[layer],
+                    self.dipoles[layer], self.falloff, self._tile_rows(layer),
+                )
+            else:
+                total = total + self.effective_weight(layer).square().sum()
+        return total
 
     @torch.no_grad()
     def remove_mean_position_gradient(self) -> None:
@@ -182,7 +235,8 @@ class ParticleNetwork(nn.Module):
         sizes = "-".join(str(n) for n in self.layer_sizes)
         return (
             f"layer_sizes={sizes}, particle_dim={self.particle_dim}, "
-            f"falloff={self.falloff.name!r}, activation={self.activation!r}"
+            f"falloff={self.falloff.name!r}, activation={self.activation!r}, "
+            f"weight_mode={self.__dict__.get('weight_mode', 'materialized')!r}"
         )
 
     # ------------------------------------------------------------------ structured pruning
