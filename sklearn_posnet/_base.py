@@ -26,6 +26,7 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _persistence
 from ._recording import recording_callbacks, store_recorded_history
 from ._training import PosNet, TensorBatches, TensorDataset, TrainingMonitor
 from .nn.activations import ACTIVATIONS
@@ -231,6 +232,16 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         tags.input_tags.sparse = False
         tags.non_deterministic = False
         return tags
+
+    def __getstate__(self):
+        # The net and generator are saved as numpy arrays and builtins: see _persistence.
+        # (object.__getstate__ returns the instance's own __dict__: copy it before changing it.)
+        return _persistence.plain_state(dict(super().__getstate__()))
+
+    def __setstate__(self, state):
+        state, torch_state = _persistence.split_state(state)
+        super().__setstate__(state)
+        _persistence.restore_torch_state(self, torch_state)
 
     # ----------------------------------------------------------------------------- internals
     def _validate_input(self, X, y, reset):
