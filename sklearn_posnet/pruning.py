@@ -1,0 +1,573 @@
+"""Structured neuron pruning that really shrinks the network: NeuronPruner, prune, pruning_curve.
+
+Pruning removes whole hidden neurons: their weight rows and columns (or dipoles), biases and
+positions leave the module's tensors, so the pruned network has fewer parameters and predicts
+faster. The modules own their tensors: the pruner asks a module for ``neuron_scores`` and tells
+it which neurons to keep with ``select_hidden_neurons``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from numbers import Integral
+from typing import ClassVar
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    MetaEstimatorMixin,
+    TransformerMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import check_scoring
+from sklearn.utils import Bunch, get_tags
+from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+__all__ = ["NeuronPruner", "plot_pruning_curve", "prune", "pruning_curve"]
+
+CRITERIA = ("mean_squared_weight", "effective")
+# Rows per forward pass in transform: bounds the activations' memory on large inputs.
+_TRANSFORM_CHUNK = 8192
+
+
+# --------------------------------------------------------------------------------- helpers
+def _fitted_module(estimator) -> torch.nn.Module:
+    module = getattr(estimator, "module_", None)
+    if not (hasattr(module, "neuron_scores") and hasattr(module, "select_hidden_neurons")):
+        raise TypeError(
+            f"{type(estimator).__name__} cannot be pruned: its fitted module_ must provide "
+            "neuron_scores() and select_hidden_neurons() (PositionalMLPClassifier and "
+            "ParticleNetworkClassifier do)."
+        )
+    return module
+
+
+def _neuron_scores(estimator, criterion) -> list[np.ndarray]:
+    """The score of every hidden neuron of the fitted ``estimator``, one array per hidden layer."""
+    module = _fitted_module(estimator)
+    hidden_sizes = list(module.layer_sizes[1:-1])
+    if callable(criterion):
+        raw_scores = list(criterion(estimator))
+    else:
+        raw_scores = [s.detach().cpu().double().numpy() for s in module.neuron_scores(criterion)]
+    scores = [np.asarray(s, dtype=np.float64).reshape(-1) for s in raw_scores]
+    if [len(s) for s in scores] != hidden_sizes:
+        raise ValueError(
+            f"The criterion must return one score per hidden neuron, {hidden_sizes} per layer; "
+            f"got {[len(s) for s in scores]}."
+        )
+    if not all(np.isfinite(s).all() for s in scores):
+        raise ValueError("The neuron scores contain NaN or infinity.")
+    return scores
+
+
+def _n_removed(amount, size: int) -> int:
+    return int(amount) if isinstance(amount, Integral) else round(float(amount) * size)
+
+
+def _kept_neurons(scores: list[np.ndarray], amount, scope: str) -> list[np.ndarray]:
+    """Indices of the neurons to keep per hidden layer: the lowest scores go, >= 1 stays per layer.
+
+    Ties go in layer order, then neuron order (a stable sort), so the result is deterministic.
+    """
+    sizes = [len(s) for s in scores]
+    if scope == "layer":
+        kept = []
+        for layer, (layer_scores, size) in enumerate(zip(scores, sizes, strict=True), start=1):
+            n_removed = _n_removed(amount, size)
+            if n_removed > size - 1:
+                raise ValueError(
+                    f"amount={amount!r} removes {n_removed} of the {size} neurons of hidden layer "
+                    f"{layer}; at least one neuron per hidden layer must stay."
+                )
+            order = np.argsort(layer_scores, kind="stable")
+            kept.append(np.sort(order[n_removed:]))
+        return kept
+
+    n_removed = _n_removed(amount, sum(sizes))
+    if n_removed > sum(sizes) - len(sizes):
+        raise ValueError(
+            f"amount={amount!r} removes {n_removed} of the {sum(sizes)} hidden neurons; at most "
+            f"{sum(sizes) - len(sizes)} can go, as at least one neuron per hidden layer stays."
+        )
+    # The best neuron of every layer is protected; all the others are ranked together.
+    protected = [int(np.argsort(s, kind="stable")[-1]) if len(s) else -1 for s in scores]
+    layer_of, index_of, candidate_scores = [], [], []
+    for layer, layer_scores in enumerate(scores):
+        others = np.setdiff1d(np.arange(len(layer_scores)), [protected[layer]])
+        layer_of.append(np.full(len(others), layer))
+        index_of.append(others)
+        candidate_scores.append(layer_scores[others])
+    layer_of = np.concatenate(layer_of) if layer_of else np.empty(0, dtype=int)
+    index_of = np.concatenate(index_of) if index_of else np.empty(0, dtype=int)
+    candidate_scores = np.concatenate(candidate_scores) if candidate_scores else np.empty(0)
+    removed = np.argsort(candidate_scores, kind="stable")[:n_removed]
+    keep_masks = [np.ones(size, dtype=bool) for size in sizes]
+    for position in removed:
+        keep_masks[layer_of[position]][index_of[position]] = False
+    return [np.flatnonzero(mask) for mask in keep_masks]
+
+
+def _select_neurons(estimator, kept: list[np.ndarray]) -> None:
+    """Shrink the fitted ``estimator`` in place to the ``kept`` hidden neurons.
+
+    ``hidden_layer_sizes`` becomes the new sizes, and the skorch net gets a new optimizer built
+    on the new parameter tensors: the old one still holds the removed tensors and their moment
+    estimates, and would silently train nothing.
+    """
+    module = _fitted_module(estimator)
+    device = next(module.parameters()).device
+    module.select_hidden_neurons(
+        [torch.as_tensor(k, dtype=torch.int64, device=device) for k in kept]
+    )
+    estimator.hidden_layer_sizes = tuple(module.layer_sizes[1:-1])
+    estimator.net_.initialize_optimizer()
+
+
+def _check_fitted_estimator(estimator) -> None:
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError as exc:
+        raise NotFittedError(
+            "The estimator to prune must be fitted (or use NeuronPruner with prefit=False)."
+        ) from exc
+
+
+def _hidden_activations(estimator, X) -> np.ndarray:
+    """Last hidden layer's activations of the fitted ``estimator``, in float64 like predict."""
+    X = validate_data(estimator, X, reset=False, dtype=np.float64, accept_sparse=False)
+    module = copy.deepcopy(estimator.module_).double().eval()
+    device = next(module.parameters()).device
+    chunks = []
+    with torch.no_grad():
+        for start in range(0, len(X), _TRANSFORM_CHUNK):
+            rows = torch.tensor(X[start : start + _TRANSFORM_CHUNK], device=device)
+            chunks.append(module.features(rows).cpu().numpy())
+    if not chunks:
+        return np.empty((0, module.layer_sizes[-2]))
+    return np.concatenate(chunks)
+
+
+# --------------------------------------------------------------------------------- public
+def prune(
+    estimator,
+    amount: float | int = 0.3,
+    *,
+    criterion: str | Callable = "mean_squared_weight",
+    scope: str = "global",
+):
+    """Return a pruned copy of a fitted estimator, with its hidden neurons physically removed.
+
+    Parameters
+    ----------
+    estimator : PositionalMLPClassifier or ParticleNetworkClassifier
+        A fitted estimator; it is not modified.
+    amount : float in [0, 1) or int, default=0.3
+        A float is the fraction of hidden neurons to remove (rounded to the nearest integer),
+        an int how many. With ``scope="layer"`` it applies to every hidden layer.
+    criterion : {"mean_squared_weight", "effective"} or callable, default="mean_squared_weight"
+        See :class:`NeuronPruner`.
+    scope : {"global", "layer"}, default="global"
+        See :class:`NeuronPruner`.
+
+    Returns
+    -------
+    pruned : estimator
+        A deep copy of ``estimator`` with fewer hidden neurons, ``hidden_layer_sizes`` set to
+        the new sizes and a fresh optimizer, ready to predict, pickle or train further.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_posnet import PositionalMLPClassifier
+    >>> from sklearn_posnet.pruning import prune
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = PositionalMLPClassifier((32, 16), max_iter=20, random_state=0).fit(X / 16, y)
+    >>> sum(prune(clf, 0.5).hidden_layer_sizes)  # half of the 48 hidden neurons are left
+    24
+    """
+    _check_fitted_estimator(estimator)
+    pruned = NeuronPruner(estimator, amount=amount, criterion=criterion, scope=scope, prefit=True)
+    return pruned.fit(None).estimator_
+
+
+def pruning_curve(
+    estimator,
+    X,
+    y,
+    amounts: Sequence[float | int],
+    *,
+    criterion: str | Callable = "mean_squared_weight",
+    scope: str = "global",
+    scoring=None,
+    fine_tune_epochs: int = 0,
+    fine_tune_data: tuple | None = None,
+) -> Bunch:
+    """Score a fitted estimator pruned by each of several amounts (like validation_curve).
+
+    Every amount prunes the original fitted ``estimator`` (not the previous pruned copy) and
+    nothing is retrained unless ``fine_tune_epochs > 0``.
+
+    Parameters
+    ----------
+    estimator : PositionalMLPClassifier or ParticleNetworkClassifier
+        A fitted estimator; it is not modified.
+    X : array-like of shape (n_samples, n_features)
+        The data to score on (held-out data, typically).
+    y : array-like of shape (n_samples,)
+        Its labels.
+    amounts : sequence of float or int
+        The amounts to prune, each as ``amount`` in :func:`prune`.
+    criterion : {"mean_squared_weight", "effective"} or callable, default="mean_squared_weight"
+        See :class:`NeuronPruner`.
+    scope : {"global", "layer"}, default="global"
+        See :class:`NeuronPruner`.
+    scoring : str or callable, default=None
+        A scikit-learn scorer; None uses the estimator's ``score`` (accuracy).
+    fine_tune_epochs : int, default=0
+        Epochs of further training of every pruned copy (with a fresh optimizer).
+    fine_tune_data : tuple (X_train, y_train), default=None
+        The data to fine-tune on; required when ``fine_tune_epochs > 0``.
+
+    Returns
+    -------
+    result : Bunch
+        ``amounts`` (as given), ``scores``, ``n_neurons_removed`` and ``n_parameters`` (of each
+        pruned network), arrays of shape (n_amounts,).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_posnet import PositionalMLPClassifier
+    >>> from sklearn_posnet.pruning import pruning_curve
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = PositionalMLPClassifier((32,), max_iter=20, random_state=0).fit(X / 16, y)
+    >>> pruning_curve(clf, X / 16, y, [0.0, 0.5]).n_neurons_removed
+    array([ 0, 16])
+    """
+    _check_fitted_estimator(estimator)
+    if fine_tune_epochs and fine_tune_data is None:
+        raise ValueError("fine_tune_data=(X_train, y_train) is required when fine_tune_epochs > 0.")
+    scorer = check_scoring(estimator, scoring=scoring)
+    fine_tune_data = (None, None) if fine_tune_data is None else fine_tune_data
+    scores, n_removed, n_parameters = [], [], []
+    for amount in amounts:
+        pruner = NeuronPruner(
+            estimator,
+            amount=amount,
+            criterion=criterion,
+            scope=scope,
+            prefit=True,
+            fine_tune_epochs=fine_tune_epochs,
+        ).fit(*fine_tune_data)
+        scores.append(scorer(pruner.estimator_, X, y))
+        n_removed.append(sum(len(s) for s in pruner.scores_) - sum(map(len, pruner.kept_neurons_)))
+        n_parameters.append(pruner.estimator_.n_parameters_)
+    return Bunch(
+        amounts=np.asarray(amounts),
+        scores=np.asarray(scores, dtype=np.float64),
+        n_neurons_removed=np.asarray(n_removed),
+        n_parameters=np.asarray(n_parameters),
+    )
+
+
+def plot_pruning_curve(amounts, scores, *, ax=None, label: str | None = None, **plot_kwargs):
+    """Plot score against pruned amount; with several runs, their mean and a band of one std.
+
+    Parameters
+    ----------
+    amounts : array-like of shape (n_amounts,)
+        The pruned amounts (x axis).
+    scores : array-like of shape (n_amounts,) or (n_amounts, n_runs)
+        The scores, e.g. ``pruning_curve(...).scores`` or several of them stacked as columns.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure's axes when None.
+    label : str, default=None
+        The legend label of the curve.
+    **plot_kwargs
+        Passed to ``ax.plot``.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    amounts = np.asarray(amounts, dtype=np.float64)
+    scores = np.asarray(scores, dtype=np.float64).reshape(len(amounts), -1)
+    if ax is None:
+        _, ax = plt.subplots()
+    mean = scores.mean(axis=1)
+    (line,) = ax.plot(amounts, mean, marker="o", label=label, **plot_kwargs)
+    if scores.shape[1] > 1:
+        spread = scores.std(axis=1)
+        ax.fill_between(amounts, mean - spread, mean + spread, color=line.get_color(), alpha=0.2)
+    ax.set_xlabel("pruned amount")
+    ax.set_ylabel("score")
+    if label is not None:
+        ax.legend()
+    return ax
+
+
+class NeuronPruner(
+    ClassNamePrefixFeaturesOutMixin,
+    MetaEstimatorMixin,
+    ClassifierMixin,
+    TransformerMixin,
+    BaseEstimator,
+):
+    """Meta-estimator that removes the least important hidden neurons of a positional network.
+
+    Modelled on :class:`~sklearn.feature_selection.SelectFromModel`: it fits a clone of
+    ``estimator`` (or takes it as fitted with ``prefit=True``), scores every hidden neuron,
+    and physically removes the lowest-scoring ones from a copy: their weight rows and columns
+    (or dipoles), biases and positions, so the pruned network is smaller and faster. Input and
+    output neurons are never removed, and every hidden layer keeps at least one neuron (its
+    best one). The pruned estimator is ``estimator_``; ``predict``, ``predict_proba`` and
+    ``score`` delegate to it, so the pruner can end a :class:`~sklearn.pipeline.Pipeline` and
+    :class:`~sklearn.model_selection.GridSearchCV` can search ``amount`` together with
+    ``estimator__*`` parameters. ``transform`` returns the activations of the last hidden layer
+    of the pruned network, so it also works as a feature step.
+
+    Parameters
+    ----------
+    estimator : PositionalMLPClassifier or ParticleNetworkClassifier
+        The network to prune.
+    amount : float in [0, 1) or int, default=0.3
+        A float is the fraction of hidden neurons to remove (rounded to the nearest integer),
+        an int how many. With ``scope="layer"`` it applies to every hidden layer.
+    criterion : {"mean_squared_weight", "effective"} or callable, default="mean_squared_weight"
+        How important a hidden neuron is: the mean of its squared incoming and outgoing weights
+        (all of them together), on raw weights ("mean_squared_weight", the positional-neurons
+        paper's) or effective weights, falloff applied ("effective"). For a particle network,
+        whose weights are implied, the "raw" weight is the dipole alignment ``v_i . v_j`` and
+        the effective one the implied weight ``(v_i . v_j) * falloff(d_ij)``. A callable gets
+        the fitted estimator and returns one array of scores per hidden layer. Low scores go.
+    scope : {"global", "layer"}, default="global"
+        "global" ranks the hidden neurons of all layers together (the paper's); "layer" removes
+        the same amount from each hidden layer.
+    prefit : bool, default=False
+        Whether ``estimator`` is already fitted. If True, ``fit`` prunes a deep copy of it and
+        needs data only to fine-tune.
+    fine_tune_epochs : int, default=0
+        Epochs of further training of the pruned network on the data given to ``fit`` (one
+        ``partial_fit`` call each), with an optimizer rebuilt on the pruned parameters.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The pruned estimator, of the class of ``estimator``: it predicts, pickles and trains on
+        its own, with ``hidden_layer_sizes`` set to the pruned sizes.
+    kept_neurons_ : list of ndarray of int
+        Per hidden layer, the indices (in the unpruned network) of the neurons kept, ascending.
+    scores_ : list of ndarray of float
+        Per hidden layer, the criterion's score of every neuron of the unpruned network.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    prune : The pruned copy of a fitted estimator, as a function.
+    pruning_curve : Scores over several amounts.
+    sklearn.feature_selection.SelectFromModel : The meta-transformer this one is modelled on.
+
+    Notes
+    -----
+    The criterion for hidden neuron ``i`` of neuron layer ``k`` is
+    ``(sum_j W_{k-1,ij}**2 + sum_m W_{k,mi}**2) / (n_{k-1} + n_{k+1})``. With
+    ``scope="global"`` the best neuron of each layer is set aside and all other hidden
+    neurons are ranked together; ties go in layer order, then neuron order.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_posnet import PositionalMLPClassifier
+    >>> from sklearn_posnet.pruning import NeuronPruner
+    >>> X, y = load_digits(return_X_y=True)
+    >>> pruner = NeuronPruner(
+    ...     PositionalMLPClassifier((32, 16), max_iter=50, random_state=0), amount=0.25
+    ... ).fit(X / 16, y)
+    >>> sum(len(kept) for kept in pruner.kept_neurons_)  # 3/4 of the 48 hidden neurons
+    36
+    >>> pruner.transform(X[:3] / 16).shape == (3, len(pruner.kept_neurons_[-1]))
+    True
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "estimator": [HasMethods(["fit", "predict"])],
+        "amount": [
+            Interval(RealNotInt, 0, 1, closed="left"),
+            Interval(Integral, 0, None, closed="left"),
+        ],
+        "criterion": [StrOptions(set(CRITERIA)), callable],
+        "scope": [StrOptions({"global", "layer"})],
+        "prefit": ["boolean"],
+        "fine_tune_epochs": [Interval(Integral, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        *,
+        amount=0.3,
+        criterion="mean_squared_weight",
+        scope="global",
+        prefit=False,
+        fine_tune_epochs=0,
+    ):
+        self.estimator = estimator
+        self.amount = amount
+        self.criterion = criterion
+        self.scope = scope
+        self.prefit = prefit
+        self.fine_tune_epochs = fine_tune_epochs
+
+    @_fit_context(prefer_skip_nested_validation=False)  # the estimator is validated by its fit
+    def fit(self, X, y=None):
+        """Fit the estimator (unless ``prefit``), prune it, and fine-tune it if asked.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The training data; ignored when ``prefit=True`` and ``fine_tune_epochs=0``.
+        y : array-like of shape (n_samples,)
+            The target class labels.
+
+        Returns
+        -------
+        self : object
+            The fitted pruner.
+        """
+        if self.prefit:
+            _check_fitted_estimator(self.estimator)
+            estimator = copy.deepcopy(self.estimator)
+        else:
+            estimator = clone(self.estimator).fit(X, y)
+        scores = _neuron_scores(estimator, self.criterion)
+        kept = _kept_neurons(scores, self.amount, self.scope)
+        _select_neurons(estimator, kept)
+        for _ in range(self.fine_tune_epochs):
+            estimator.partial_fit(X, y)
+        self.estimator_ = estimator
+        self.scores_ = scores
+        self.kept_neurons_ = kept
+        if hasattr(estimator, "feature_names_in_"):
+            self.feature_names_in_ = estimator.feature_names_in_
+        return self
+
+    def predict(self, X):
+        """Predict with the pruned estimator.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            The predicted classes.
+        """
+        check_is_fitted(self)
+        return self.estimator_.predict(X)
+
+    def predict_proba(self, X):
+        """Class probabilities of the pruned estimator.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            The probability of each class, in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        return self.estimator_.predict_proba(X)
+
+    def predict_log_proba(self, X):
+        """Log class probabilities of the pruned estimator.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            The log-probability of each class, in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        return self.estimator_.predict_log_proba(X)
+
+    def transform(self, X):
+        """Activations of the last hidden layer of the pruned network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_kept)
+            One column per neuron kept in the last hidden layer (``kept_neurons_[-1]``), in
+            float64; the input itself for a network without hidden layers.
+        """
+        check_is_fitted(self)
+        return _hidden_activations(self.estimator_, X)
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """The class labels of the pruned estimator."""
+        check_is_fitted(self)
+        return self.estimator_.classes_
+
+    @property
+    def n_features_in_(self) -> int:
+        """Number of features seen during fit."""
+        try:
+            check_is_fitted(self)
+        except NotFittedError as exc:
+            raise AttributeError(
+                f"{type(self).__name__} object has no n_features_in_ attribute."
+            ) from exc
+        return self.estimator_.n_features_in_
+
+    @property
+    def _n_features_out(self) -> int:
+        """Number of columns ``transform`` returns (used by ``get_feature_names_out``)."""
+        try:
+            check_is_fitted(self)
+        except NotFittedError as exc:
+            raise AttributeError("_n_features_out") from exc
+        return self.estimator_.module_.layer_sizes[-2]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        estimator_tags = get_tags(self.estimator)
+        tags.input_tags.sparse = estimator_tags.input_tags.sparse
+        tags.input_tags.allow_nan = estimator_tags.input_tags.allow_nan
+        tags.non_deterministic = estimator_tags.non_deterministic
+        # Removing neurons without retraining costs accuracy by design (that is what a pruning
+        # curve measures), so scikit-learn's checks must not expect a good score on toy data.
+        removes_without_retraining = self.amount != 0 and self.fine_tune_epochs == 0
+        if tags.classifier_tags is not None:
+            tags.classifier_tags.poor_score = (
+                removes_without_retraining or estimator_tags.classifier_tags.poor_score
+            )
+        return tags
