@@ -139,6 +139,22 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
     PositionalMLPClassifier : Positional neurons with a weight per connection.
     sklearn.neural_network.MLPClassifier : The plain multilayer perceptron.
 
+    Notes
+    -----
+    A fit whose loss becomes NaN or infinite (too high a ``learning_rate_init``, unscaled ``X``)
+    stops at the first such training batch, puts back the parameters from the end of the last
+    epoch with a finite loss (the initial ones when there is none), resets the optimizer and
+    raises a ``ValueError`` that says so; ``loss_curve_`` and ``n_iter_`` describe the epochs
+    kept. The estimator left behind predicts finite probabilities and can train further.
+    Checking every batch adds no device synchronization: skorch already copies each batch's
+    loss to the host.
+
+    A fitted estimator saves (with :mod:`pickle`, :mod:`joblib` or :mod:`skops.io`) its module,
+    optimizer and random generator as numpy arrays, without any torch object: a model fitted
+    with ``device="cuda"`` loads and predicts on a machine without a GPU (on the CPU, with a
+    warning). With :func:`skops.io.load`, the only types to trust are this package's
+    estimator classes, as :func:`skops.io.get_untrusted_types` lists them.
+
     References
     ----------
     A. W. Lange, "Particle networks" (particle-based neural networks with implied weights).
