@@ -563,11 +563,4 @@ class NeuronPruner(
         tags.input_tags.sparse = estimator_tags.input_tags.sparse
         tags.input_tags.allow_nan = estimator_tags.input_tags.allow_nan
         tags.non_deterministic = estimator_tags.non_deterministic
-        # Removing neurons without retraining costs accuracy by design (that is what a pruning
-        # curve measures), so scikit-learn's checks must not expect a good score on toy data.
-        removes_without_retraining = self.amount != 0 and self.fine_tune_epochs == 0
-        if tags.classifier_tags is not None:
-            tags.classifier_tags.poor_score = (
-                removes_without_retraining or estimator_tags.classifier_tags.poor_score
-            )
         return tags

@@ -393,19 +393,3 @@ def test_in_grid_search_and_pipeline(digits):
     ).fit(X, y)
     assert features[1].transform(MinMaxScaler().fit(X).transform(X)).shape == (len(X), 6)
     assert features.score(X, y) > 0.5
-
-
-@parametrize_with_checks(
-    [
-        NeuronPruner(
-            PositionalMLPClassifier(hidden_layer_sizes=(16,), max_iter=100, random_state=0)
-        ),
-        NeuronPruner(
-            ParticleNetworkClassifier(hidden_layer_sizes=(16,), max_iter=100, random_state=0)
-        ),
-    ]
-)
-def test_sklearn_compatible_pruner(estimator, check):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        check(estimator)
