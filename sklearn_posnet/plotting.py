@@ -262,6 +262,7 @@ def plot_network(
         ax.set_ylabel(f"x{dims[1]}")
         ax.set_zlabel(f"x{dims[2]}")
     else:
+        ax.margins(0.06)  # room for the output labels
         ax.autoscale_view()
         if len(dims) == 2:
             ax.set_aspect("equal", adjustable="datalim")
