@@ -1,0 +1,97 @@
+"""Sphinx configuration of the sklearn_posnet documentation.
+
+Build (warnings are errors)::
+
+    python -m sphinx -W --keep-going -b html docs docs/_build/html
+
+The gallery runs every ``examples/plot_*.py`` during the build.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+# The examples train small networks: keep them on one thread each, like the tests.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import sklearn_posnet  # noqa: E402
+
+project = "sklearn_posnet"
+author = "sklearn_posnet developers"
+copyright = "2026, sklearn_posnet developers"
+release = version = sklearn_posnet.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "auto_examples/*.ipynb"]
+html_theme = "pydata_sphinx_theme"
+html_static_path = ["_static"]
+html_title = f"sklearn_posnet {release}"
+html_theme_options = {
+    "navbar_end": ["navbar-icon-links"],
+    "secondary_sidebar_items": ["page-toc"],
+    "show_prev_next": False,
+}
+html_sidebars = {"**": []}
+
+autosummary_generate = True
+autodoc_typehints = "none"
+autodoc_default_options = {"inherited-members": False}
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_attributes_as_param_list = True
+
+sphinx_gallery_conf = {
+    "examples_dirs": str(ROOT / "examples"),
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "within_subsection_order": "FileNameSortKey",
+    "matplotlib_animations": (True, "jshtml"),
+    "remove_config_comments": True,
+    "download_all_examples": False,
+    "show_memory": False,
+    "image_scrapers": ("matplotlib",),
+    "backreferences_dir": "gen_modules/backreferences",
+    "doc_module": ("sklearn_posnet",),
+    "reference_url": {"sklearn_posnet": None},
+}
+
+# The examples stop training early on purpose; the docs need not repeat it.
+warnings.filterwarnings("ignore", message="Stochastic Optimizer: Maximum iterations")
+
+
+# "ndarray of shape (n_features_in_,)" reads as a link target to docutils; quote it as
+# scikit-learn's docstrings do.
+_TRAILING_UNDERSCORE_NAME = re.compile(r"\((n_features_in_),\)")
+
+
+def _quote_attribute_names(app, what, name, obj, options, lines):
+    lines[:] = [_TRAILING_UNDERSCORE_NAME.sub(r"(`\1`,)", line) for line in lines]
+
+
+def _skip_metadata_request_setters(app, what, name, obj, skip, options):
+    # scikit-learn generates set_{method}_request on every estimator class; their docstrings
+    # point into scikit-learn's own glossary and say nothing specific to this package.
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _quote_attribute_names, priority=100)
+    app.connect("autodoc-skip-member", _skip_metadata_request_setters)
