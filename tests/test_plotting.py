@@ -412,3 +412,16 @@ if __name__ == "__main__":
     BASELINE.parent.mkdir(exist_ok=True)
     _save_baseline_figure(BASELINE)
     print(f"wrote {BASELINE}")
+
+
+def test_matplotlib_is_imported_only_inside_functions():
+    import ast
+
+    import sklearn_posnet.spatial
+
+    for module in (plotting, sklearn_posnet.spatial):
+        tree = ast.parse(Path(module.__file__).read_text())
+        top_level = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+        names = [alias.name for node in top_level for alias in node.names]
+        names += [node.module or "" for node in top_level if isinstance(node, ast.ImportFrom)]
+        assert names and not any(name.startswith(("matplotlib", "mpl_toolkits")) for name in names)
