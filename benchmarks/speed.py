@@ -1,0 +1,414 @@
+"""Seconds per epoch and peak memory of our estimators against minimal loops, MLPClassifier, skorch.
+
+Every case runs in its own subprocess, so that its peak resident memory (``ru_maxrss``) is its own:
+``tracemalloc`` does not see torch's allocations, and a process's peak never goes back down.
+The table gives the peak RSS of the whole process (Python, torch, the data) and the growth over
+the RSS measured once the data is loaded, which is what the training itself costs.
+
+An epoch's time is the median over the timed epochs that follow one warm-up epoch.
+
+Cases, per topology and batch size:
+
+- ``positional``, ``particle``, ``none``: PositionalMLPClassifier, ParticleNetworkClassifier and
+  PositionalMLPClassifier(falloff="none", distance_alpha=0) with their default penalties;
+- ``loop:<name>``: a minimal hand-written torch loop over the same module, the same optimizer,
+  the same loss (penalty and, for particles, the removal of the mean position gradient
+  included) and shuffled tensor slices: what the estimator costs without scikit-learn and skorch;
+- ``mlp``: scikit-learn's MLPClassifier (adam), epochs through ``partial_fit``;
+- ``skorch``: a plain skorch NeuralNetClassifier over an equivalent ``nn.Sequential`` MLP, with
+  skorch's default Dataset and DataLoader.
+
+``--wide`` instead trains one particle layer of 16384 x 16384 (batch 256, a few steps) in tiled
+mode, and compares tiled and materialized modes where both fit.
+
+Usage::
+
+    python benchmarks/speed.py            # MNIST (60,000 rows), writes results/speed_cpu.md
+    python benchmarks/speed.py --quick    # 6,000 rows, one topology, under a minute
+    python benchmarks/speed.py --wide     # writes results/speed_wide_cpu.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
+MNIST_DIR = Path("/work/shared/data/mnist")
+ESTIMATORS = ("positional", "particle", "none")
+
+
+def _max_rss_mib() -> float:
+    """Peak resident memory of this process since start or the last :func:`_reset_peak`, MiB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def _reset_peak() -> float:
+    """Reset the peak RSS to the current RSS (Linux: ``clear_refs`` 5); return it in MiB.
+
+    Without this, the peak of decompressing MNIST would hide the peak of training.
+    """
+    import gc
+
+    gc.collect()
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+    return _max_rss_mib()
+
+
+def _data(n_rows: int):
+    import numpy as np
+
+    try:
+        from sklearn_posnet.datasets import load_mnist
+
+        if not MNIST_DIR.is_dir():
+            raise FileNotFoundError(MNIST_DIR)
+        X, y = load_mnist(MNIST_DIR, subset="train")
+        return X[:n_rows].astype(np.float32), y[:n_rows], "MNIST"
+    except (ImportError, FileNotFoundError, OSError):
+        rng = np.random.default_rng(0)
+        X = rng.random((n_rows, 784), dtype=np.float32)
+        return X, rng.integers(0, 10, n_rows), "synthetic"
+
+
+def _estimator(name: str, hidden: tuple, batch: int, epochs: int):
+    from sklearn_posnet import ParticleNetworkClassifier, PositionalMLPClassifier
+
+    common = dict(
+        hidden_layer_sizes=hidden,
+        batch_size=batch,
+        max_iter=epochs,
+        tol=0.0,
+        n_iter_no_change=10**6,
+        random_state=0,
+    )
+    if name == "positional":
+        return PositionalMLPClassifier(input_shape=(28, 28), **common)
+    if name == "particle":
+        return ParticleNetworkClassifier(**common)
+    return PositionalMLPClassifier(falloff="none", distance_alpha=0.0, **common)
+
+
+def _minimal_loop(estimator, X, y, batch: int, epochs: int) -> list[float]:
+    """Train ``estimator``'s module with the plainest torch loop; seconds per epoch."""
+    import numpy as np
+    import torch
+
+    estimator.set_params(max_iter=1).fit(X[:batch], y[:batch])  # builds module, optimizer args
+    net = estimator.net_
+    module, penalty = net.module_, net.penalty
+    params = [p for p in module.parameters() if p.requires_grad]
+    _, optimizer_kwargs = net.get_params_for_optimizer("optimizer", [])
+    optimizer = net.optimizer(params, **optimizer_kwargs)
+    remove_drift = hasattr(estimator, "remove_translation") and estimator.remove_translation
+    X_t, y_t = torch.as_tensor(X), torch.as_tensor(np.searchsorted(estimator.classes_, y))
+    criterion, generator = torch.nn.CrossEntropyLoss(), torch.Generator().manual_seed(0)
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        order = torch.randperm(len(X_t), generator=generator)
+        for first in range(0, len(X_t), batch):
+            index = order[first : first + batch]
+            optimizer.zero_grad()
+            loss = criterion(module(X_t[index]), y_t[index])
+            if penalty is not None:
+                loss = loss + penalty(module, len(index))
+            loss.backward()
+            if remove_drift:
+                module.remove_mean_position_gradient()
+            optimizer.step()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def _mlp_epochs(X, y, hidden, batch, epochs) -> list[float]:
+    import numpy as np
+    from sklearn.neural_network import MLPClassifier
+
+    mlp = MLPClassifier(hidden, batch_size=batch, random_state=0)
+    classes = np.unique(y)
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        mlp.partial_fit(X, y, classes=classes)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def _skorch_epochs(X, y, hidden, batch, epochs) -> list[float]:
+    import torch
+    from skorch import NeuralNetClassifier
+
+    sizes = [X.shape[1], *hidden]
+    layers = []
+    for n_in, n_out in itertools.pairwise(sizes):
+        layers += [torch.nn.Linear(n_in, n_out), torch.nn.ReLU()]
+    module = torch.nn.Sequential(*layers, torch.nn.Linear(sizes[-1], 10))
+    net = NeuralNetClassifier(
+        module,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        batch_size=batch,
+        max_epochs=epochs,
+        train_split=None,
+        verbose=0,
+        iterator_train__shuffle=True,
+    )
+    net.fit(X, y.astype("int64"))
+    return list(net.history[:, "dur"])
+
+
+def run_case(case: dict) -> dict:
+    """Run one case in this process and return its timings and memory."""
+    import torch
+
+    if case.get("threads"):
+        torch.set_num_threads(case["threads"])
+    warnings.simplefilter("ignore")
+    X, y, source = _data(case["rows"])
+    hidden, batch, epochs = tuple(case["hidden"]), case["batch"], case["epochs"]
+    rss_data = _reset_peak()
+    kind = case["kind"]
+    if kind in ESTIMATORS:
+        estimator = _estimator(kind, hidden, batch, epochs).fit(X, y)
+        times = list(estimator.net_.history[:, "dur"])
+    elif kind.startswith("loop:"):
+        estimator = _estimator(kind[5:], hidden, batch, epochs)
+        times = _minimal_loop(estimator, X, y, batch, epochs)
+    elif kind == "mlp":
+        times = _mlp_epochs(X, y, hidden, batch, epochs)
+    elif kind == "skorch":
+        times = _skorch_epochs(X, y, hidden, batch, epochs)
+    else:
+        raise ValueError(kind)
+    return {
+        **case,
+        "source": source,
+        "times": times,
+        "epoch_s": statistics.median(times[1:]) if len(times) > 1 else times[0],
+        "rss_mib": _max_rss_mib(),
+        "rss_data_mib": rss_data,
+        "threads": torch.get_num_threads(),
+    }
+
+
+def run_wide_case(case: dict) -> dict:
+    """Train a particle network with one wide layer for a few steps; time per step and memory."""
+    import torch
+
+    from sklearn_posnet.nn import ParticleNetwork
+
+    if case.get("threads"):
+        torch.set_num_threads(case["threads"])
+    torch.manual_seed(0)
+    width, batch, steps = case["width"], case["batch"], case["steps"]
+    module = ParticleNetwork([width, width, 10], weight_mode=case["mode"])
+    optimizer = torch.optim.RMSprop(module.parameters(), lr=1e-3)
+    X = torch.rand(batch * steps, width)
+    y = torch.randint(0, 10, (batch * steps,))
+    rss_data = _reset_peak()
+    times = []
+    for step in range(steps):
+        start = time.perf_counter()
+        optimizer.zero_grad()
+        rows = slice(step * batch, (step + 1) * batch)
+        loss = torch.nn.functional.cross_entropy(module(X[rows]), y[rows])
+        loss.backward()
+        optimizer.step()
+        times.append(time.perf_counter() - start)
+    return {
+        **case,
+        "times": times,
+        "step_s": statistics.median(times[1:]),
+        "rss_mib": _max_rss_mib(),
+        "rss_data_mib": rss_data,
+        "threads": torch.get_num_threads(),
+    }
+
+
+def _in_subprocess(case: dict) -> dict:
+    command = [sys.executable, __file__, "--case", json.dumps(case)]
+    env = dict(os.environ)
+    if case.get("threads"):  # NumPy's BLAS (MLPClassifier) gets the same number as torch
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            env[name] = str(case["threads"])
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    if done.returncode != 0:
+        return {**case, "error": done.stderr.strip().splitlines()[-1:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def machine() -> str:
+    import sklearn
+    import skorch
+    import torch
+
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()
+    return (
+        f"{model}, {os.cpu_count()} logical cores, torch {torch.__version__} "
+        f"({torch.get_num_threads()} threads by default), scikit-learn {sklearn.__version__}, "
+        f"skorch {skorch.__version__}, Python {platform.python_version()}; "
+        f"load average at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}"
+    )
+
+
+def _table(results: list[dict]) -> str:
+    lines = [
+        "| topology | batch | case | s/epoch | vs own loop | vs none | vs MLPClassifier "
+        "| peak RSS MiB | growth MiB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    groups = {}
+    for result in results:
+        groups.setdefault((tuple(result["hidden"]), result["batch"]), {})[result["kind"]] = result
+    for (hidden, batch), cases in groups.items():
+        topology = "-".join(map(str, (784, *hidden, 10)))
+
+        def seconds(kind, cases=cases):
+            case = cases.get(kind)
+            return None if case is None or "error" in case else case["epoch_s"]
+
+        for kind, case in cases.items():
+            if "error" in case:
+                lines.append(f"| {topology} | {batch} | {kind} | error: {case['error']} |||||")
+                continue
+            own = seconds(f"loop:{kind}") if kind in ESTIMATORS else None
+            base = kind[5:] if kind.startswith("loop:") else kind
+            none = seconds("loop:none" if kind.startswith("loop:") else "none")
+            ratio = lambda a, b: "" if a is None or b is None else f"{a / b:.2f}x"  # noqa: E731
+            lines.append(
+                f"| {topology} | {batch} | {kind} | {case['epoch_s']:.3f} | "
+                f"{ratio(case['epoch_s'], own)} | "
+                f"{ratio(case['epoch_s'], none) if base in ('positional', 'particle') else ''} | "
+                f"{ratio(case['epoch_s'], seconds('mlp')) if kind != 'mlp' else ''} | "
+                f"{case['rss_mib']:.0f} | {case['rss_mib'] - case['rss_data_mib']:.0f} |"
+            )
+    return "\n".join(lines)
+
+
+def _threads_flag(args) -> str:
+    return f" --threads {args.threads}" if args.threads else ""
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="6,000 rows, 784-128-10 only")
+    parser.add_argument("--wide", action="store_true", help="the 16384 x 16384 particle layer")
+    parser.add_argument("--epochs", type=int, default=None, help="timed epochs (+1 warm-up)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads per case")
+    parser.add_argument("--output", default=None, help="Markdown file to write")
+    parser.add_argument("--case", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.case is not None:
+        case = json.loads(args.case)
+        result = run_wide_case(case) if "width" in case else run_case(case)
+        print(json.dumps(result))
+        return
+
+    if args.wide:
+        cases = [
+            {"width": width, "batch": 256, "steps": 4, "mode": mode, "threads": args.threads}
+            for width in (2048, 4096)
+            for mode in ("materialized", "tiled")
+        ] + [{"width": 16384, "batch": 256, "steps": 3, "mode": "tiled", "threads": args.threads}]
+        lines = [
+            "| layer | mode | s/step | peak RSS MiB | growth MiB |",
+            "|---|---|---|---|---|",
+        ]
+        for case in cases:
+            result = _in_subprocess(case)
+            print(result, flush=True)
+            if "error" in result:
+                lines.append(f"| {case['width']}^2 | {case['mode']} | error {result['error']} |||")
+                continue
+            lines.append(
+                f"| {case['width']} x {case['width']} (+ x 10), batch 256 | {case['mode']} | "
+                f"{result['step_s']:.3f} | {result['rss_mib']:.0f} | "
+                f"{result['rss_mib'] - result['rss_data_mib']:.0f} |"
+            )
+        output = Path(args.output or RESULTS_DIR / "speed_wide_cpu.md")
+        command = "python benchmarks/speed.py --wide" + _threads_flag(args)
+    else:
+        rows = 6000 if args.quick else 60000
+        epochs = 1 + (args.epochs or (2 if args.quick else 3))
+        topologies = [(128,)] if args.quick else [(128,), (256, 128)]
+        kinds = [*ESTIMATORS, *(f"loop:{name}" for name in ESTIMATORS), "mlp", "skorch"]
+        results = []
+        for hidden in topologies:
+            for batch in (100, 1000):
+                for kind in kinds:
+                    case = {
+                        "kind": kind,
+                        "hidden": hidden,
+                        "batch": batch,
+                        "rows": rows,
+                        "epochs": epochs,
+                        "threads": args.threads,
+                    }
+                    result = _in_subprocess(case)
+                    print(
+                        kind, hidden, batch, result.get("epoch_s", result.get("error")), flush=True
+                    )
+                    results.append(result)
+        source = next((r["source"] for r in results if "source" in r), "?")
+        lines = [
+            f"Data: {source}, {rows} rows x 784 features, 10 classes; median of "
+            f"{epochs - 1} epochs after a warm-up epoch.",
+            "",
+            _table(results),
+        ]
+        output = Path(
+            args.output or RESULTS_DIR / ("speed_cpu_quick.md" if args.quick else "speed_cpu.md")
+        )
+        command = "python benchmarks/speed.py" + (" --quick" if args.quick else "")
+        command += _threads_flag(args)
+    text = "\n".join(
+        [
+            f"# {output.stem}",
+            "",
+            f"Command: `{command}`",
+            "",
+            f"Machine: {machine()}",
+            "",
+            *lines,
+            "",
+        ]
+    )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
