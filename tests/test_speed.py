@@ -242,3 +242,29 @@ def test_particle_classifier_tiled_fit_equals_materialized():
     np.testing.assert_allclose(
         tiled.predict_proba(X), materialized.predict_proba(X), rtol=1e-4, atol=1e-6
     )
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available on this machine")
+@pytest.mark.parametrize("weight_mode", ["materialized", "tiled"])
+def test_cuda_fused_and_tiled_paths_match_cpu(weight_mode):
+    module = ParticleNetwork(
+        [9, 7, 4], weight_mode=weight_mode, tile_size=3, generator=torch.Generator().manual_seed(0)
+    ).double()
+    x = torch.randn(5, 9, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    cpu_grads = torch.autograd.grad(module(x).sum(), list(module.parameters()))
+    module_cuda = module.to("cuda")
+    cuda_grads = torch.autograd.grad(module_cuda(x.cuda()).sum(), list(module_cuda.parameters()))
+    for got, expected in zip(cuda_grads, cpu_grads, strict=True):
+        torch.testing.assert_close(got.cpu(), expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available on this machine")
+def test_cuda_positional_classifier_fits():
+    from sklearn.datasets import load_digits
+
+    from sklearn_posnet import PositionalMLPClassifier
+
+    X, y = load_digits(return_X_y=True)
+    clf = PositionalMLPClassifier((16,), max_iter=5, device="cuda", random_state=0)
+    clf.fit(X[:200] / 16, y[:200])
+    assert clf.score(X[:200] / 16, y[:200]) > 0.5
