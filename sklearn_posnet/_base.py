@@ -342,6 +342,12 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         else:
             # Later calls may pass another number of rows: re-derive the batch size.
             self.net_.set_params(batch_size=self._batch_size(n_samples))
+            if not incremental:
+                # As in MLPClassifier, a warm-started fit starts a fresh optimizer from the
+                # current solver parameters; partial_fit keeps the optimizer's state.
+                for name, value in self._optimizer_params().items():
+                    setattr(self.net_, name, value)
+                self.net_.initialize_optimizer()
 
         early_stopping = self.early_stopping and not incremental
         validation_data = None

@@ -270,3 +270,18 @@ def test_defaults_reach_good_accuracy_on_digits(digits, estimator, minimum):
         warnings.simplefilter("ignore", ConvergenceWarning)
         estimator.fit(X_train, y_train)
     assert estimator.score(X_test, y_test) >= minimum
+
+
+def test_warm_start_fit_uses_a_fresh_optimizer_with_the_new_learning_rate(small_digits):
+    X, y = small_digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator = _small(PositionalMLPClassifier, max_iter=2, warm_start=True).fit(X, y)
+        old_optimizer = estimator.net_.optimizer_
+        estimator.set_params(learning_rate_init=0.05).fit(X, y)
+    optimizer = estimator.net_.optimizer_
+    assert optimizer is not old_optimizer
+    assert [group["lr"] for group in optimizer.param_groups] == [0.05]
+    # the fresh optimizer trained the current parameters: its state belongs to them
+    trained = [p for p in estimator.module_.parameters() if p.requires_grad]
+    assert all(p in optimizer.state for p in trained)

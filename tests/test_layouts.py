@@ -52,3 +52,17 @@ def test_array_layout_is_checked():
     np.testing.assert_array_equal(
         resolve_layout(given, 3, 2, generator=g, role="output").numpy(), given
     )
+
+
+def test_auto_layout_is_a_line_when_the_space_has_fewer_axes_than_the_image():
+    g = torch.Generator()
+    points = resolve_layout("auto", 64, 1, generator=g, role="input").numpy()
+    np.testing.assert_allclose(points[:, 0], np.linspace(-2, 2, 64), atol=1e-6)  # float32
+    with pytest.raises(ValueError, match="needs position_dim >= 2"):
+        resolve_layout("grid", 64, 1, generator=g, role="input")
+
+
+def test_input_shape_is_checked_whatever_the_layout():
+    g = torch.Generator()
+    with pytest.raises(ValueError, match="expected a shape whose product is 64"):
+        resolve_layout("line", 64, 2, generator=g, role="input", shape=(5, 5))

@@ -282,11 +282,6 @@ def test_estimators_predict_finite_probabilities_that_sum_to_one(estimator, data
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nn/layouts.py: input_layout='auto' picks a 2-D grid for a perfect-square feature "
-    "count even when position_dim=1 (found by the property test above; reported)",
-)
 def test_auto_input_layout_works_in_one_dimension():
     X = np.random.default_rng(0).normal(size=(20, 4))
     y = np.arange(20) % 2

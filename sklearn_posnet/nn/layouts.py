@@ -103,12 +103,19 @@ def resolve_layout(
     spread : float
         Standard deviation of ``"random"``.
     """
+    if shape is not None and math.prod(shape) != n:
+        raise ValueError(
+            f"input_shape={tuple(shape)} has {math.prod(shape)} pixels, but X has {n} features; "
+            f"expected a shape whose product is {n}."
+        )
     if isinstance(layout, str):
         if layout == "auto":
             side = math.isqrt(n)
             if shape is None and side * side == n and n > 1:
                 shape = (side, side)
-            layout = "grid" if shape is not None else "line"
+            # A grid needs an axis per image axis; in fewer dimensions the inputs form a line.
+            fits = shape is not None and len(shape) <= dim
+            layout = "grid" if fits else "line"
         if layout == "grid":
             if shape is None:
                 side = math.isqrt(n)
@@ -118,11 +125,6 @@ def resolve_layout(
                         f"{role} neurons ({n}) is not a perfect square."
                     )
                 shape = (side, side)
-            if math.prod(shape) != n:
-                raise ValueError(
-                    f"input_shape={tuple(shape)} has {math.prod(shape)} pixels, but X has {n} "
-                    f"features."
-                )
             return grid(shape, dim)
         if layout == "line":
             return line(n, dim)
