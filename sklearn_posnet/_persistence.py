@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from sklearn.base import clone
 
+from ._recording import resume_recording
+
 __all__ = ["FORMAT_VERSION", "plain_state", "restore_torch_state", "split_state"]
 
 #: Version of the layout of the saved torch state, stored with it.
@@ -141,4 +143,5 @@ def restore_torch_state(estimator, torch_state: dict | None) -> None:
     net.module_.load_state_dict(_to_torch_tree(torch_state["module"]))
     net.optimizer_.load_state_dict(_to_torch_tree(torch_state["optimizer"]))
     net.set_params(batch_size=torch_state["batch_size"])
+    resume_recording(estimator, net)
     estimator.net_ = net

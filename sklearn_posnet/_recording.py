@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from skorch.callbacks import Callback
 
-__all__ = ["PositionRecorder", "recording_callbacks", "store_recorded_history"]
+__all__ = ["PositionRecorder", "recording_callbacks", "resume_recording", "store_recorded_history"]
 
 _NAME = "position_recorder"
 
@@ -111,3 +111,20 @@ def store_recorded_history(estimator, net) -> None:
     estimator.positions_history_ = list(recorder.positions)
     estimator.dipoles_history_ = None if recorder.dipoles is None else list(recorder.dipoles)
     estimator.positions_history_epochs_ = np.asarray(recorder.epochs, dtype=float)
+
+
+def resume_recording(estimator, net) -> None:
+    """Seed the recorder of a rebuilt ``net`` (after unpickling) with the estimator's history.
+
+    Later ``partial_fit`` calls then append to the frames recorded before the model was saved,
+    as they do without the round trip.
+    """
+    recorder = dict(net.callbacks_).get(_NAME)
+    frames = getattr(estimator, "positions_history_", None)
+    if recorder is None or not frames:
+        return
+    recorder.positions = list(frames)
+    dipoles = getattr(estimator, "dipoles_history_", None)
+    recorder.dipoles = None if dipoles is None else list(dipoles)
+    recorder.epochs = [float(epoch) for epoch in estimator.positions_history_epochs_]
+    recorder._epochs_done = int(np.floor(recorder.epochs[-1]))

@@ -103,3 +103,21 @@ def test_invalid_record_positions_is_refused(digits, value):
     X, y = digits
     with pytest.raises(InvalidParameterError, match="record_positions"):
         PositionalMLPClassifier((4,), max_iter=1, record_positions=value).fit(X, y)
+
+
+def test_recording_continues_across_a_pickle_round_trip():
+    import pickle
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:120] / 16.0, y[:120]
+    kwargs = {"hidden_layer_sizes": (6,), "record_positions": True, "random_state": 0}
+    direct = PositionalMLPClassifier(**kwargs)
+    direct.partial_fit(X, y, classes=np.arange(10))
+    restored = pickle.loads(pickle.dumps(direct))
+    direct.partial_fit(X, y)
+    restored.partial_fit(X, y)
+    assert len(restored.positions_history_) == len(direct.positions_history_) == 3
+    np.testing.assert_array_equal(restored.positions_history_epochs_, [0.0, 1.0, 2.0])
+    for frame_a, frame_b in zip(restored.positions_history_, direct.positions_history_):
+        for a, b in zip(frame_a, frame_b):
+            np.testing.assert_array_equal(a, b)
