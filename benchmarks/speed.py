@@ -318,7 +318,8 @@ def _table(results: list[dict]) -> str:
 
 
 def _threads_flag(args) -> str:
-    return f" --threads {args.threads}" if args.threads else ""
+    flags = f" --threads {args.threads}" if args.threads else ""
+    return flags + (f" --epochs {args.epochs}" if args.epochs and not args.wide else "")
 
 
 def main(argv=None) -> None:
