@@ -94,6 +94,14 @@ class PosNet(NeuralNet):
             if param.requires_grad:
                 yield name, param
 
+    def _set_training(self, training=True):
+        # skorch sets the mode before every batch, which walks the whole module tree each time;
+        # only walk it when the mode actually changes.
+        for name in self._modules + self._criteria:
+            module = getattr(self, name + "_")
+            if isinstance(module, torch.nn.Module) and module.training != training:
+                module.train(training)
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         loss = super().get_loss(y_pred, y_true, X=X, training=training)
         if training and self.penalty is not None:
@@ -156,7 +164,8 @@ class TrainingMonitor(Callback):
 
     def on_batch_end(self, net, training=False, **kwargs):
         if training:
-            loss = net.history[-1, "batches", -1, "train_loss"]
+            # Plain indexing: History's tuple indexing costs more than the check itself.
+            loss = net.history[-1]["batches"][-1]["train_loss"]
             if not np.isfinite(loss):
                 raise FloatingPointError(
                     f"the loss became {loss} in epoch {self.n_epochs + 1}, batch "
