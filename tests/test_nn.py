@@ -170,3 +170,13 @@ def test_repr_says_what_matters():
     text = repr(PositionalMLP([9, 4, 3], falloff="gaussian"))
     assert "layer_sizes=9-4-3" in text and "falloff='gaussian'" in text
     assert "particle_dim=3" in repr(ParticleNetwork([9, 4, 3], particle_dim=3))
+
+
+def test_init_stays_finite_when_the_falloff_underflows_between_layers():
+    # exp(-(5 / 0.5)**2) underflows float32's normal range: dividing by it would overflow
+    net = PositionalMLP(
+        [1, 2], position_dim=1, falloff="gaussian", length_scale=0.5, generator=_seeded()
+    )
+    assert torch.isfinite(net.weights[0]).all()
+    limit = np.sqrt(6.0 / 3)
+    assert net.weights[0].abs().max().item() <= limit / 1e-6 * (1 + 1e-6)

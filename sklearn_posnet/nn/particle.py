@@ -11,6 +11,13 @@ from torch import nn
 
 from ..falloff import get_falloff, squared_distances
 from ._fused import SquaredDistanceCache, falloff_weight
+from ._neurons import (
+    check_criterion,
+    kept_layer_sizes,
+    mean_squared_connection,
+    sliced,
+    validated_keep,
+)
 from ._tiled import default_tile_rows, tiled_particle_linear, tiled_weight_square_sum
 from .activations import get_activation
 
@@ -261,22 +268,12 @@ class ParticleNetwork(nn.Module):
         scores : list of Tensor of shape (n_k,)
             One tensor per hidden layer, in layer order.
         """
+        check_criterion(criterion)
         if criterion == "mean_squared_weight":
-            weights = [
-                self.dipoles[layer + 1] @ self.dipoles[layer].T for layer in range(self.n_layers)
-            ]
-        elif criterion == "effective":
-            weights = self.effective_weights()
-        else:
-            raise ValueError(
-                f"criterion must be 'mean_squared_weight' or 'effective', got {criterion!r}."
+            return mean_squared_connection(
+                [self.dipoles[layer + 1] @ self.dipoles[layer].T for layer in range(self.n_layers)]
             )
-        scores = []
-        for hidden in range(1, len(self.layer_sizes) - 1):
-            incoming, outgoing = weights[hidden - 1].square(), weights[hidden].square()
-            n_connections = incoming.shape[1] + outgoing.shape[0]
-            scores.append((incoming.sum(dim=1) + outgoing.sum(dim=0)) / n_connections)
-        return scores
+        return mean_squared_connection(self.effective_weights())
 
     @torch.no_grad()
     def select_hidden_neurons(self, keep: Sequence[torch.Tensor]) -> None:
@@ -292,33 +289,9 @@ class ParticleNetwork(nn.Module):
             One entry per hidden layer: the indices of the particles to keep, unique, at least
             one, in the order they will have.
         """
-        n_hidden = len(self.layer_sizes) - 2
-        if len(keep) != n_hidden:
-            raise ValueError(
-                f"keep needs one index array per hidden layer ({n_hidden}), got {len(keep)}."
-            )
-        device = self.biases[0].device
-        indices = []
-        for hidden, kept in enumerate(keep, start=1):
-            kept = torch.as_tensor(kept, dtype=torch.int64, device=device).reshape(-1)
-            size = self.layer_sizes[hidden]
-            if kept.numel() == 0 or kept.unique().numel() != kept.numel():
-                raise ValueError(f"Hidden layer {hidden} must keep at least one neuron, each once.")
-            if kept.min() < 0 or kept.max() >= size:
-                raise ValueError(
-                    f"Hidden layer {hidden} has {size} neurons; got index out of range."
-                )
-            indices.append(kept)
-
-        def sliced(param: nn.Parameter, index: torch.Tensor) -> nn.Parameter:
-            return nn.Parameter(param.index_select(0, index), requires_grad=param.requires_grad)
-
+        indices = validated_keep(keep, self.layer_sizes, self.biases[0].device)
         for hidden, kept in enumerate(indices, start=1):
             self.positions[hidden] = sliced(self.positions[hidden], kept)
             self.dipoles[hidden] = sliced(self.dipoles[hidden], kept)
             self.biases[hidden - 1] = sliced(self.biases[hidden - 1], kept)
-        self.layer_sizes = (
-            self.layer_sizes[0],
-            *(len(kept) for kept in indices),
-            self.layer_sizes[-1],
-        )
+        self.layer_sizes = kept_layer_sizes(self.layer_sizes, indices)

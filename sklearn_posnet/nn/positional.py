@@ -12,6 +12,13 @@ from torch import nn
 from ..falloff import get_falloff, squared_distances
 from ._fused import SquaredDistanceCache, falloff_weight, has_fused_falloff
 from ._fused import distance_penalty as fused_distance_penalty
+from ._neurons import (
+    check_criterion,
+    kept_layer_sizes,
+    mean_squared_connection,
+    sliced,
+    validated_keep,
+)
 from .activations import get_activation
 from .layouts import resolve_layout
 
@@ -20,6 +27,10 @@ __all__ = ["PositionalMLP"]
 #: Standard deviations of the hidden positions at initialization, per hidden layer, as in the
 #: reference implementation; deeper layers repeat the last value.
 REFERENCE_HIDDEN_SPREAD = (1.0, 1.5, 2.0)
+#: Raw weights start as Glorot-uniform divided by the layer's mean falloff, but by no less than
+#: this: when neurons start far apart relative to the falloff (a gaussian falloff over the
+#: reference's radius-5 outputs gives about 1e-11), dividing by the mean would overflow.
+MIN_MEAN_FALLOFF = 1e-6
 
 
 class PositionalMLP(nn.Module):
@@ -167,7 +178,8 @@ class PositionalMLP(nn.Module):
 
         Inputs and outputs follow their layouts, hidden positions are drawn from a normal
         distribution, raw weights are Glorot-uniform divided by the mean falloff of their layer
-        (so the effective weights start at Glorot scale, as in the reference), biases are zero.
+        (so the effective weights start at Glorot scale, as in the reference; the divisor is at
+        least ``MIN_MEAN_FALLOFF``), biases are zero.
         """
         if generator is None:
             generator = torch.Generator().manual_seed(0)
@@ -188,7 +200,8 @@ class PositionalMLP(nn.Module):
             limit = math.sqrt(6.0 / (n_in + n_out))
             weight.uniform_(-limit, limit, generator=generator)
             if not self.falloff.is_constant:
-                weight.div_(self.falloff_matrix(layer).mean())
+                mean_falloff = self.falloff_matrix(layer).double().mean().item()
+                weight.div_(max(mean_falloff, MIN_MEAN_FALLOFF))
         for bias in self.biases:
             bias.zero_()
 
@@ -296,20 +309,10 @@ class PositionalMLP(nn.Module):
         scores : list of Tensor of shape (n_k,)
             One tensor per hidden layer, in layer order.
         """
+        check_criterion(criterion)
         if criterion == "mean_squared_weight":
-            weights = list(self.weights)
-        elif criterion == "effective":
-            weights = self.effective_weights()
-        else:
-            raise ValueError(
-                f"criterion must be 'mean_squared_weight' or 'effective', got {criterion!r}."
-            )
-        scores = []
-        for hidden in range(1, len(self.layer_sizes) - 1):
-            incoming, outgoing = weights[hidden - 1].square(), weights[hidden].square()
-            n_connections = incoming.shape[1] + outgoing.shape[0]
-            scores.append((incoming.sum(dim=1) + outgoing.sum(dim=0)) / n_connections)
-        return scores
+            return mean_squared_connection(list(self.weights))
+        return mean_squared_connection(self.effective_weights())
 
     @torch.no_grad()
     def select_hidden_neurons(self, keep: Sequence[torch.Tensor]) -> None:
@@ -326,34 +329,10 @@ class PositionalMLP(nn.Module):
             One entry per hidden layer: the indices of the neurons to keep, unique, at least one,
             in the order they will have.
         """
-        n_hidden = len(self.layer_sizes) - 2
-        if len(keep) != n_hidden:
-            raise ValueError(
-                f"keep needs one index array per hidden layer ({n_hidden}), got {len(keep)}."
-            )
-        device = self.weights[0].device
-        indices = []
-        for hidden, kept in enumerate(keep, start=1):
-            kept = torch.as_tensor(kept, dtype=torch.int64, device=device).reshape(-1)
-            size = self.layer_sizes[hidden]
-            if kept.numel() == 0 or kept.unique().numel() != kept.numel():
-                raise ValueError(f"Hidden layer {hidden} must keep at least one neuron, each once.")
-            if kept.min() < 0 or kept.max() >= size:
-                raise ValueError(
-                    f"Hidden layer {hidden} has {size} neurons; got index out of range."
-                )
-            indices.append(kept)
-
-        def sliced(param: nn.Parameter, index: torch.Tensor, dim: int) -> nn.Parameter:
-            return nn.Parameter(param.index_select(dim, index), requires_grad=param.requires_grad)
-
+        indices = validated_keep(keep, self.layer_sizes, self.weights[0].device)
         for hidden, kept in enumerate(indices, start=1):
-            self.positions[hidden] = sliced(self.positions[hidden], kept, 0)
-            self.weights[hidden - 1] = sliced(self.weights[hidden - 1], kept, 0)
-            self.biases[hidden - 1] = sliced(self.biases[hidden - 1], kept, 0)
+            self.positions[hidden] = sliced(self.positions[hidden], kept)
+            self.weights[hidden - 1] = sliced(self.weights[hidden - 1], kept)
+            self.biases[hidden - 1] = sliced(self.biases[hidden - 1], kept)
             self.weights[hidden] = sliced(self.weights[hidden], kept, 1)
-        self.layer_sizes = (
-            self.layer_sizes[0],
-            *(len(kept) for kept in indices),
-            self.layer_sizes[-1],
-        )
+        self.layer_sizes = kept_layer_sizes(self.layer_sizes, indices)
