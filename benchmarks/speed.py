@@ -24,7 +24,7 @@ mode, and compares tiled and materialized modes where both fit.
 Usage::
 
     python benchmarks/speed.py            # MNIST (60,000 rows), writes results/speed_cpu.md
-    python benchmarks/speed.py --quick    # 6,000 rows, one topology, under a minute
+    python benchmarks/speed.py --quick    # 6,000 rows, one topology, batch 100
     python benchmarks/speed.py --wide     # writes results/speed_wide_cpu.md
 """
 
@@ -324,7 +324,9 @@ def _threads_flag(args) -> str:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="6,000 rows, 784-128-10 only")
+    parser.add_argument(
+        "--quick", action="store_true", help="6,000 rows, 784-128-10, batch 100 only"
+    )
     parser.add_argument("--wide", action="store_true", help="the 16384 x 16384 particle layer")
     parser.add_argument("--epochs", type=int, default=None, help="timed epochs (+1 warm-up)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads per case")
@@ -367,7 +369,7 @@ def main(argv=None) -> None:
         kinds = [*ESTIMATORS, *(f"loop:{name}" for name in ESTIMATORS), "mlp", "skorch"]
         results = []
         for hidden in topologies:
-            for batch in (100, 1000):
+            for batch in (100,) if args.quick else (100, 1000):
                 for kind in kinds:
                     case = {
                         "kind": kind,

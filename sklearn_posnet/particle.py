@@ -54,8 +54,10 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
         Activation function of the hidden layers.
     solver : {"rmsprop", "adam", "sgd"}, default="rmsprop"
         The optimizer; the paper's is RMSProp with a decay of 0.99.
-    batch_size : int or "auto", default="auto"
-        Size of the minibatches; "auto" is ``min(200, n_samples)``.
+    batch_size : int or "auto", default=100
+        Size of the minibatches (the paper's 100); "auto" is ``min(200, n_samples)``. Implied
+        weights learn from many small steps: on scikit-learn's digits, "auto" leaves 7 steps per
+        epoch and about 1 point of accuracy.
     learning_rate_init : float, default=0.01
         The learning rate. The paper's 0.005 over 50 MNIST epochs is many more steps than
         200 epochs of a small data set such as digits take.
@@ -194,7 +196,7 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
         alpha=0.0,
         activation="relu",
         solver="rmsprop",
-        batch_size="auto",
+        batch_size=100,
         learning_rate_init=0.01,
         max_iter=200,
         shuffle=True,
