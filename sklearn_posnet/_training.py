@@ -57,7 +57,8 @@ class TensorBatches:
             order = torch.randperm(n, generator=self.generator).to(X.device)
             for start in range(0, n, size):
                 index = order[start : start + size]
-                yield X[index], (None if y is None else y[index])
+                # index_select, not X[index]: the same gather, several times faster on the CPU.
+                yield X.index_select(0, index), (None if y is None else y.index_select(0, index))
         else:
             for start in range(0, n, size):
                 yield X[start : start + size], (None if y is None else y[start : start + size])
