@@ -9,8 +9,8 @@ and a :class:`~sklearn_posnet.PositionalMLPClassifier` are searched over the fal
 ``length_scale``) and the two penalties: the plain L2 penalty ``alpha`` and the
 distance-weighted ``distance_alpha``.
 
-The output neurons sit on a circle of radius 5 around the input grid, which spans [-2, 2]. The inverse-square
-falloff still passes a few percent of a weight across that distance, the Gaussian
+The output neurons sit on a circle of radius 5 around the input grid, which spans [-2, 2].
+The inverse-square falloff still passes a few percent of a weight across that distance, the Gaussian
 :math:`e^{-d^2}` almost nothing unless ``length_scale`` stretches it, and a list of grids lets
 each falloff get its own settings.
 """

@@ -1,4 +1,4 @@
-"""What every estimator shares: validation, building and driving the skorch net, fitted attributes."""
+"""What every estimator shares: validation, driving the skorch net, fitted attributes."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ _PREDICT_CHUNK = 8192
 
 
 def _as_tensor(array: np.ndarray, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """``array`` as a tensor on ``device``, sharing memory where it can but never a read-only buffer."""
+    """``array`` as a tensor on ``device``: shares memory where it can, never a read-only buffer."""
     if not array.flags.writeable:
         array = array.copy()
     return torch.as_tensor(array, dtype=dtype, device=device)
@@ -246,7 +246,12 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
     # ----------------------------------------------------------------------------- internals
     def _validate_input(self, X, y, reset):
         X, y = validate_data(
-            self, X, y, reset=reset, dtype=(np.float32, np.float64), accept_sparse=False,
+            self,
+            X,
+            y,
+            reset=reset,
+            dtype=(np.float32, np.float64),
+            accept_sparse=False,
         )
         check_classification_targets(y)
         return X, y
@@ -304,7 +309,9 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
                 optimizer__foreach=True,
             )
         elif self.solver == "rmsprop":
-            params.update(optimizer__alpha=0.99, optimizer__eps=self.epsilon, optimizer__foreach=True)
+            params.update(
+                optimizer__alpha=0.99, optimizer__eps=self.epsilon, optimizer__foreach=True
+            )
         else:
             params.update(
                 optimizer__momentum=self.momentum,
@@ -373,8 +380,10 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         y_tensor = _as_tensor(y, torch.int64, device)
 
         monitor = TrainingMonitor(
-            tol=self.tol, n_iter_no_change=self.n_iter_no_change,
-            validation_data=validation_data, stop=not incremental,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            validation_data=validation_data,
+            stop=not incremental,
         ).initialize()
         if not early_stopping:
             monitor.best_loss = self.best_loss_
@@ -424,6 +433,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
+                stacklevel=4,  # _fit, fit, _fit_context: the caller of fit
             )
         store_recorded_history(self, self.net_)
         return self

@@ -65,7 +65,7 @@ class TensorBatches:
 
 
 class PosNet(NeuralNet):
-    """A skorch ``NeuralNet`` over tensor batches whose training loss adds ``penalty(module, batch)``.
+    """A skorch ``NeuralNet`` over tensor batches whose training loss adds a penalty.
 
     Parameters
     ----------

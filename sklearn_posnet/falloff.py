@@ -23,7 +23,6 @@ import torch
 __all__ = ["FALLOFFS", "Falloff", "get_falloff", "squared_distances"]
 
 
-
 def squared_distances(positions_out: torch.Tensor, positions_in: torch.Tensor) -> torch.Tensor:
     """Squared Euclidean distances between two sets of positions.
 
@@ -156,5 +155,6 @@ def get_falloff(falloff: str | Callable[[torch.Tensor], torch.Tensor] | Falloff)
         name = getattr(falloff, "__name__", type(falloff).__name__)
         return Falloff(name, _OfDistance(falloff))
     raise TypeError(
-        f"falloff must be a name from {sorted(FALLOFFS)} or a callable, got {type(falloff).__name__}."
+        f"falloff must be a name from {sorted(FALLOFFS)} or a callable, "
+        f"got {type(falloff).__name__}."
     )

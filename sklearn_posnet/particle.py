@@ -255,4 +255,8 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
         )
 
     def _callbacks(self):
-        return [("remove_translation", RemoveMeanPositionGradient())] if self.remove_translation else []
+        return (
+            [("remove_translation", RemoveMeanPositionGradient())]
+            if self.remove_translation
+            else []
+        )

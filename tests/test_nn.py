@@ -1,5 +1,7 @@
 """The torch modules: the papers' formulas, checked against independent numpy computations."""
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -65,7 +67,7 @@ def test_input_and_output_positions_frozen_hidden_trainable_by_default():
 def test_raw_weights_are_glorot_divided_by_mean_falloff():
     sizes = [64, 50, 10]
     net = PositionalMLP(sizes, generator=_seeded())
-    for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for layer, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         limit = np.sqrt(6.0 / (n_in + n_out))
         mean_falloff = net.falloff_matrix(layer).mean().item()
         rescaled = net.weights[layer].detach().numpy() * mean_falloff

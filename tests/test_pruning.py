@@ -3,20 +3,18 @@
 import itertools
 import pickle
 import time
-import warnings
 
 import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_posnet import ParticleNetworkClassifier, PositionalMLPClassifier
 from sklearn_posnet.pruning import NeuronPruner, plot_pruning_curve, prune, pruning_curve

@@ -1,4 +1,5 @@
-"""Hidden-layer activations by name (the names of :class:`sklearn.neural_network.MLPClassifier`, plus swish)."""
+"""Hidden-layer activations by name: those of :class:`~sklearn.neural_network.MLPClassifier`,
+plus swish."""
 
 from __future__ import annotations
 

@@ -39,9 +39,7 @@ def grid(shape: tuple[int, ...], dim: int, extent: float = GRID_EXTENT) -> torch
         raise ValueError(
             f"A grid for input_shape={shape} needs position_dim >= {len(shape)}, got {dim}."
         )
-    axes = [
-        torch.linspace(-extent, extent, s) if s > 1 else torch.zeros(1) for s in shape
-    ]
+    axes = [torch.linspace(-extent, extent, s) if s > 1 else torch.zeros(1) for s in shape]
     mesh = torch.meshgrid(*axes, indexing="ij")  # mesh[0] varies along rows
     if len(shape) >= 2:
         # x = column, y = row with the top row highest.
@@ -72,7 +70,7 @@ def circle(n: int, dim: int, radius: float = CIRCLE_RADIUS) -> torch.Tensor:
 
 
 def normal(n: int, dim: int, spread: float, generator: torch.Generator) -> torch.Tensor:
-    """``n`` positions drawn from a centered normal distribution with standard deviation ``spread``."""
+    """``n`` positions drawn from a centered normal distribution of std. deviation ``spread``."""
     return torch.randn(n, dim, generator=generator, dtype=torch.float32) * spread
 
 

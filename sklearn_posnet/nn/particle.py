@@ -172,7 +172,10 @@ class ParticleNetwork(nn.Module):
         if self.falloff.is_constant:
             return alignment
         return falloff_weight(
-            alignment, self.positions[layer + 1], self.positions[layer], self.falloff,
+            alignment,
+            self.positions[layer + 1],
+            self.positions[layer],
+            self.falloff,
             d2=self._cached_squared_distances(layer),
         )
 
@@ -196,8 +199,14 @@ class ParticleNetwork(nn.Module):
         """Pre-activations ``x @ W.T + b`` of ``layer``, materialized or tiled."""
         if self.is_tiled(layer):
             return tiled_particle_linear(
-                x, self.positions[layer + 1], self.dipoles[layer + 1], self.positions[layer],
-                self.dipoles[layer], self.biases[layer], self.falloff, self._tile_rows(layer),
+                x,
+                self.positions[layer + 1],
+                self.dipoles[layer + 1],
+                self.positions[layer],
+                self.dipoles[layer],
+                self.biases[layer],
+                self.falloff,
+                self._tile_rows(layer),
             )
         return F.linear(x, self.effective_weight(layer), self.biases[layer])
 
@@ -217,8 +226,12 @@ class ParticleNetwork(nn.Module):
         for layer in range(self.n_layers):
             if self.is_tiled(layer):
                 total = total + tiled_weight_square_sum(
-                    self.positions[layer + 1], self.dipoles[layer + 1], self.positions[layer],
-                    self.dipoles[layer], self.falloff, self._tile_rows(layer),
+                    self.positions[layer + 1],
+                    self.dipoles[layer + 1],
+                    self.positions[layer],
+                    self.dipoles[layer],
+                    self.falloff,
+                    self._tile_rows(layer),
                 )
             else:
                 total = total + self.effective_weight(layer).square().sum()

@@ -41,7 +41,8 @@ class PositionalMLP(nn.Module):
 
     .. math::
 
-        W^{\mathrm{eff}}_{l,ij} = f\!\left(\frac{\lVert p_{l+1,i} - p_{l,j} \rVert}{s}\right) W_{l,ij},
+        W^{\mathrm{eff}}_{l,ij}
+          = f\!\left(\frac{\lVert p_{l+1,i} - p_{l,j} \rVert}{s}\right) W_{l,ij},
         \qquad y = x \, (W^{\mathrm{eff}}_l)^\top + b_l,
 
     where :math:`f` is the falloff (``1 / (1 + d^2)`` in the paper), :math:`s` the length scale,
@@ -186,8 +187,12 @@ class PositionalMLP(nn.Module):
         sizes, dim = self.layer_sizes, self.position_dim
         self.positions[0].copy_(
             resolve_layout(
-                self.input_layout, sizes[0], dim,
-                generator=generator, role="input", shape=self.input_shape,
+                self.input_layout,
+                sizes[0],
+                dim,
+                generator=generator,
+                role="input",
+                shape=self.input_shape,
             )
         )
         for index, spread in enumerate(self._hidden_spreads(), start=1):
@@ -243,8 +248,12 @@ class PositionalMLP(nn.Module):
         if not has_fused_falloff(self.falloff):
             return self.falloff_matrix(layer) * weight
         return falloff_weight(
-            weight, self.positions[layer + 1], self.positions[layer], self.falloff,
-            self.length_scale, d2=self._cached_squared_distances(layer),
+            weight,
+            self.positions[layer + 1],
+            self.positions[layer],
+            self.falloff,
+            self.length_scale,
+            d2=self._cached_squared_distances(layer),
         )
 
     def effective_weights(self) -> list[torch.Tensor]:
@@ -273,7 +282,9 @@ class PositionalMLP(nn.Module):
         """
         per_layer = [
             fused_distance_penalty(
-                self.weights[layer], self.positions[layer + 1], self.positions[layer],
+                self.weights[layer],
+                self.positions[layer + 1],
+                self.positions[layer],
                 d2=self._cached_squared_distances(layer),
             )
             for layer in range(self.n_layers)
