@@ -240,3 +240,34 @@ def save_plot(stem: Path, draw: Callable) -> Path:
     figure.savefig(path, dpi=120)
     plt.close(figure)
     return path
+
+
+def draw_curves_against_reference(
+    ax,
+    stats: list[dict],
+    models: Sequence[str],
+    reference: dict[str, Sequence[float]],
+    reference_x: Sequence[float],
+    reference_label: str,
+    x: str = "fraction",
+    value: str = "test_accuracy",
+) -> None:
+    """Draw each model's mean ``value`` against ``x`` with a +-1 std bar (from
+    :func:`grouped_mean`), and the reference curves dashed in the same colors."""
+    colors = {model: f"C{i}" for i, model in enumerate(models)}
+    for model in models:
+        points = sorted(
+            (float(e[x]), e[value], np.nan_to_num(e[f"{value}_std"]))
+            for e in stats
+            if e["model"] == model
+        )
+        if points:
+            xs, mean, std = zip(*points, strict=True)
+            ax.errorbar(xs, mean, yerr=std, color=colors[model], marker="o", capsize=3, label=model)
+    for model, values in reference.items():
+        ax.plot(
+            reference_x, values, color=colors[model], ls="--", alpha=0.6,
+            label=f"{model} ({reference_label})",
+        )  # fmt: skip
+    ax.grid(alpha=0.3)
+    ax.legend()

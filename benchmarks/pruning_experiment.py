@@ -126,25 +126,12 @@ def plot(stem: Path, rows: list[dict]) -> None:
     stats = common.grouped_mean(selected_rows(rows), ["model", "fraction"], ["test_accuracy"])
 
     def draw(ax):
-        for model, color in zip(MODELS, ["C0", "C1", "C2", "C3"], strict=True):
-            points = sorted(
-                (float(e["fraction"]), e["test_accuracy"], np.nan_to_num(e["test_accuracy_std"]))
-                for e in stats
-                if e["model"] == model
-            )
-            if points:
-                x, mean, std = zip(*points, strict=True)
-                ax.errorbar(x, mean, yerr=std, color=color, marker="o", capsize=3, label=model)
-        for model, color in (("positional", "C0"), ("vanilla", "C1")):
-            ax.plot(FRACTIONS, REFERENCE[model], color=color, ls="--", alpha=0.6,
-                    label=f"{model} (paper)")  # fmt: skip
+        common.draw_curves_against_reference(ax, stats, MODELS, REFERENCE, FRACTIONS, "paper")
         ax.set(
             xlabel="fraction of hidden neurons pruned (no retraining)",
             ylabel="MNIST test accuracy",
             title="Pruning hidden neurons (Shader, Fig. 3)",
         )
-        ax.grid(alpha=0.3)
-        ax.legend()
 
     common.save_plot(stem, draw)
 
