@@ -32,10 +32,7 @@ import _common as common
 
 from sklearn_posnet import ParticleNetworkClassifier, PositionalMLPClassifier
 
-try:
-    from sklearn_posnet.pruning import prune
-except ImportError:  # the pruning module is not there yet: the row is left out
-    prune = None
+from sklearn_posnet.pruning import prune
 
 BUDGETS = [4_000, 8_000, 16_000, 50_000]
 KINDS = ["particle", "positional", "pruned positional", "MLP (ours)", "MLPClassifier"]
@@ -192,15 +189,9 @@ def main(argv=None) -> None:
     X_fit, y_fit = X_train[:-n_validation], y_train[:-n_validation]
     splits = (X_train[-n_validation:], y_train[-n_validation:], X_test, y_test)
     stem = common.output_stem(args)
-    pruning_note = (
-        ""
-        if prune
-        else "\n\nThe pruned positional row is missing: sklearn_posnet.pruning "
-        "was not available when this ran."
-    )
     notes = (
         f"{__doc__.split(chr(10) + chr(10))[1]}\n\n{__doc__.split(chr(10) + chr(10))[2]}"
-        f"{pruning_note}\n\nCommand: `python benchmarks/accuracy_per_parameter.py "
+        f"\n\nCommand: `python benchmarks/accuracy_per_parameter.py "
         f"{' '.join(argv or sys.argv[1:])}`; {len(X_fit)} training, {n_validation} validation, "
         f"{len(X_test)} test images, {args.epochs} epochs. Test accuracy ± standard deviation "
         "over seeds."
@@ -217,8 +208,7 @@ def main(argv=None) -> None:
                 estimator = make_model(kind, particle_dim, hidden, seed, args)
                 estimator, seconds = common.fit(estimator, X_fit, y_fit)
                 record(results, kind, config, seed, estimator, seconds, args.epochs, splits)
-        if prune is not None:
-            run_pruned(results, seed, args, X_fit, y_fit, splits)
+        run_pruned(results, seed, args, X_fit, y_fit, splits)
         plot(stem, results.rows)
     results.write(selection_table)
     plot(stem, results.rows)
