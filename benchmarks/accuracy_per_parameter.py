@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as common
 
 from sklearn_posnet import ParticleNetworkClassifier, PositionalMLPClassifier
-
 from sklearn_posnet.pruning import prune
 
 BUDGETS = [4_000, 8_000, 16_000, 50_000]
