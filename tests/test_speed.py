@@ -234,7 +234,9 @@ def test_particle_classifier_tiled_fit_equals_materialized():
 
     X, y = load_digits(return_X_y=True)
     X, y = X[:200] / 16, y[:200]
-    params = dict(hidden_layer_sizes=(12,), max_iter=3, random_state=0, tol=0.0)
+    # One full-batch step per epoch: the two paths round differently in float32 (the module
+    # tests above show they agree to 1e-11 in float64), and every further step compounds that.
+    params = dict(hidden_layer_sizes=(12,), batch_size=200, max_iter=3, random_state=0, tol=0.0)
     materialized = ParticleNetworkClassifier(weight_mode="materialized", **params).fit(X, y)
     tiled = ParticleNetworkClassifier(weight_mode="tiled", tile_size=5, **params).fit(X, y)
     assert tiled.module_.is_tiled(0)
