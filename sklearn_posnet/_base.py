@@ -385,7 +385,9 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
             validation_data=validation_data,
             stop=not incremental,
         ).initialize()
-        if not early_stopping:
+        if not early_stopping and self.best_loss_ is not None:
+            # Continue the loss-based stopping count of earlier calls (None after a fit with
+            # early stopping, which tracked the validation score instead).
             monitor.best_loss = self.best_loss_
             monitor.no_improvement_count = self._no_improvement_count
         self.net_.callbacks_ = [

@@ -285,3 +285,14 @@ def test_warm_start_fit_uses_a_fresh_optimizer_with_the_new_learning_rate(small_
     # the fresh optimizer trained the current parameters: its state belongs to them
     trained = [p for p in estimator.module_.parameters() if p.requires_grad]
     assert all(p in optimizer.state for p in trained)
+
+
+def test_partial_fit_after_a_fit_with_early_stopping(small_digits):
+    X, y = small_digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator = _small(PositionalMLPClassifier, early_stopping=True, max_iter=3).fit(X, y)
+    assert estimator.best_loss_ is None
+    estimator.partial_fit(X, y)  # tracks the training loss again from here
+    assert estimator.best_loss_ == estimator.loss_curve_[-1]
+    assert estimator.validation_scores_ is None
