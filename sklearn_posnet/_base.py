@@ -440,8 +440,9 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         store_recorded_history(self, self.net_)
         return self
 
-    def _forward(self, X) -> torch.Tensor:
-        """Logits of the fitted module for X, as a CPU float64 tensor.
+    def _forward(self, X, *, features: bool = False) -> torch.Tensor:
+        """Logits of the fitted module for X (with ``features``, the activations of its last
+        hidden layer), as a CPU float64 tensor.
 
         Inference runs in float64 on a copy of the module, so that a row's prediction does not
         depend on which other rows are predicted with it (float32 matrix products round
@@ -450,10 +451,11 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=False)
         module = copy.deepcopy(self.net_.module_).double().eval()
+        compute = module.features if features else module
         device = next(module.parameters()).device
         chunks = []
         with torch.no_grad():
             for start in range(0, len(X), _PREDICT_CHUNK):
                 rows = _as_tensor(X[start : start + _PREDICT_CHUNK], torch.float64, device)
-                chunks.append(module(rows).cpu())
+                chunks.append(compute(rows).cpu())
         return torch.cat(chunks)

@@ -28,13 +28,11 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import check_scoring
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
+
+from .nn._neurons import CRITERIA
 
 __all__ = ["NeuronPruner", "plot_pruning_curve", "prune", "pruning_curve"]
-
-CRITERIA = ("mean_squared_weight", "effective")
-# Rows per forward pass in transform: bounds the activations' memory on large inputs.
-_TRANSFORM_CHUNK = 8192
 
 
 # --------------------------------------------------------------------------------- helpers
@@ -138,21 +136,6 @@ def _check_fitted_estimator(estimator) -> None:
         raise NotFittedError(
             "The estimator to prune must be fitted (or use NeuronPruner with prefit=False)."
         ) from exc
-
-
-def _hidden_activations(estimator, X) -> np.ndarray:
-    """Last hidden layer's activations of the fitted ``estimator``, in float64 like predict."""
-    X = validate_data(estimator, X, reset=False, dtype=np.float64, accept_sparse=False)
-    module = copy.deepcopy(estimator.module_).double().eval()
-    device = next(module.parameters()).device
-    chunks = []
-    with torch.no_grad():
-        for start in range(0, len(X), _TRANSFORM_CHUNK):
-            rows = torch.tensor(X[start : start + _TRANSFORM_CHUNK], device=device)
-            chunks.append(module.features(rows).cpu().numpy())
-    if not chunks:
-        return np.empty((0, module.layer_sizes[-2]))
-    return np.concatenate(chunks)
 
 
 # --------------------------------------------------------------------------------- public
@@ -529,7 +512,7 @@ class NeuronPruner(
             float64; the input itself for a network without hidden layers.
         """
         check_is_fitted(self)
-        return _hidden_activations(self.estimator_, X)
+        return self.estimator_._forward(X, features=True).numpy()
 
     @property
     def classes_(self) -> np.ndarray:
