@@ -18,14 +18,14 @@ from sklearn_posnet import ParticleNetworkClassifier, PositionalMLPClassifier
 
 
 @pytest.fixture(scope="module")
-def digits():
+def all_digits():
     X, y = load_digits(return_X_y=True)
     return X / 16.0, y
 
 
 @pytest.fixture(scope="module")
-def small_digits(digits):
-    X, y = digits
+def small_digits(all_digits):
+    X, y = all_digits
     return X[:300], y[:300]
 
 
@@ -263,8 +263,8 @@ def test_parameter_counts():
     ],
     ids=["positional", "vanilla", "particle"],
 )
-def test_defaults_reach_good_accuracy_on_digits(digits, estimator, minimum):
-    X, y = digits
+def test_defaults_reach_good_accuracy_on_digits(all_digits, estimator, minimum):
+    X, y = all_digits
     X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -16,7 +16,6 @@ import joblib
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_posnet import ParticleNetworkClassifier, PositionalMLPClassifier
@@ -62,12 +61,6 @@ FACTORIES = [
     pytest.param(pruner, id="pruner", marks=needs_pruner),
     pytest.param(particle_pruner, id="particle_pruner", marks=needs_pruner),
 ]
-
-
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return X[:200] / 16, y[:200]
 
 
 def _fit(factory, X, y):

@@ -20,7 +20,6 @@ import pytest
 import torch
 from matplotlib.colors import to_rgba
 from matplotlib.testing.compare import compare_images
-from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from sklearn_posnet import (
@@ -45,12 +44,6 @@ BASELINE = Path(__file__).parent / "baseline_images" / "network_small.png"
 def _close_figures():
     yield
     plt.close("all")
-
-
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return X[:200] / 16, y[:200]
 
 
 def _fit(estimator, X, y):

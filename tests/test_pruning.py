@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -39,12 +38,6 @@ def particle(**params):
 
 
 MAKERS = {"positional": positional, "vanilla": vanilla, "particle": particle}
-
-
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return X[:200] / 16, y[:200]
 
 
 @pytest.fixture(scope="module")

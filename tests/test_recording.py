@@ -13,12 +13,6 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn_posnet import ParticleNetworkClassifier, PositionalMLPClassifier
 
 
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return X[:200] / 16, y[:200]
-
-
 def _fit(estimator, X, y):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

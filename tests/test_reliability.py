@@ -13,7 +13,6 @@ import pytest
 import scipy.sparse as sp
 import torch
 from sklearn.base import clone
-from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -54,12 +53,6 @@ FACTORIES = [
     pytest.param(particle, id="particle"),
     pytest.param(pruner, id="pruner", marks=needs_pruner),
 ]
-
-
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return X[:200] / 16, y[:200]
 
 
 @pytest.fixture(scope="module")
