@@ -124,6 +124,7 @@ class ParticleNetwork(nn.Module):
             nn.Parameter(torch.empty(n, self.particle_dim)) for n in self.layer_sizes
         )
         self.biases = nn.ParameterList(nn.Parameter(torch.empty(n)) for n in self.layer_sizes[1:])
+        self._distance_cache = SquaredDistanceCache()
         self.reset_parameters(generator)
 
     @torch.no_grad()
@@ -157,10 +158,7 @@ class ParticleNetwork(nn.Module):
 
     def _cached_squared_distances(self, layer: int) -> torch.Tensor:
         """Untracked squared distances of ``layer``, recomputed only after positions change."""
-        cache = self.__dict__.get("_distance_cache")
-        if cache is None:
-            cache = self._distance_cache = SquaredDistanceCache()
-        return cache.get(layer, self.positions[layer + 1], self.positions[layer])
+        return self._distance_cache.get(layer, self.positions[layer + 1], self.positions[layer])
 
     def effective_weight(self, layer: int) -> torch.Tensor:
         """The implied weight matrix of ``layer``, shape ``(n_out, n_in)``.
@@ -185,15 +183,13 @@ class ParticleNetwork(nn.Module):
 
     def is_tiled(self, layer: int) -> bool:
         """Whether ``layer`` forms its weights in tiles (see ``weight_mode``)."""
-        mode = self.__dict__.get("weight_mode", "materialized")
-        if mode == "auto":
+        if self.weight_mode == "auto":
             n_in, n_out = self.positions[layer].shape[0], self.positions[layer + 1].shape[0]
             return n_in * n_out >= TILED_ABOVE_CONNECTIONS
-        return mode == "tiled"
+        return self.weight_mode == "tiled"
 
     def _tile_rows(self, layer: int) -> int:
-        tile_size = self.__dict__.get("tile_size")
-        return tile_size or default_tile_rows(self.positions[layer].shape[0])
+        return self.tile_size or default_tile_rows(self.positions[layer].shape[0])
 
     def _layer_output(self, x: torch.Tensor, layer: int) -> torch.Tensor:
         """Pre-activations ``x @ W.T + b`` of ``layer``, materialized or tiled."""
@@ -256,7 +252,7 @@ class ParticleNetwork(nn.Module):
         return (
             f"layer_sizes={sizes}, particle_dim={self.particle_dim}, "
             f"falloff={self.falloff.name!r}, activation={self.activation!r}, "
-            f"weight_mode={self.__dict__.get('weight_mode', 'materialized')!r}"
+            f"weight_mode={self.weight_mode!r}"
         )
 
     # ------------------------------------------------------------------ structured pruning

@@ -154,6 +154,7 @@ class PositionalMLP(nn.Module):
         self.biases = nn.ParameterList(
             nn.Parameter(torch.empty(n_out)) for n_out in self.layer_sizes[1:]
         )
+        self._distance_cache = SquaredDistanceCache()
         self.reset_parameters(generator)
 
     def _is_trainable_position_layer(self, index: int, n_layers: int) -> bool:
@@ -231,10 +232,7 @@ class PositionalMLP(nn.Module):
 
     def _cached_squared_distances(self, layer: int) -> torch.Tensor:
         """Untracked squared distances of ``layer``, recomputed only after positions change."""
-        cache = self.__dict__.get("_distance_cache")
-        if cache is None:
-            cache = self._distance_cache = SquaredDistanceCache()
-        return cache.get(layer, self.positions[layer + 1], self.positions[layer])
+        return self._distance_cache.get(layer, self.positions[layer + 1], self.positions[layer])
 
     def effective_weight(self, layer: int) -> torch.Tensor:
         """``falloff(distance / length_scale) * weight`` for ``layer``, shape ``(n_out, n_in)``.
