@@ -134,9 +134,11 @@ def _minimal_loop(estimator, X, y, batch: int, epochs: int) -> list[float]:
             optimizer.zero_grad()
             # the fastest gather on the CPU, as the estimators use
             X_batch, y_batch = X_t.index_select(0, index), y_t.index_select(0, index)
-            loss = criterion(module(X_batch), y_batch)
-            if penalty is not None:
-                loss = loss + penalty(module, len(index))
+            if penalty is None:
+                loss = criterion(module(X_batch), y_batch)
+            else:
+                logits, batch_penalty = module.forward_with_penalty(X_batch, **penalty(len(index)))
+                loss = criterion(logits, y_batch) + batch_penalty
             loss.backward()
             if remove_drift:
                 module.remove_mean_position_gradient()

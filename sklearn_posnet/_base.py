@@ -59,9 +59,10 @@ def _torch_generator(random_state) -> torch.Generator:
 
 
 class _Penalty:
-    """The regularization added to each training batch's loss.
+    """The regularization added to each training batch's loss, as keyword arguments of the
+    module's ``forward_with_penalty``.
 
-    ``alpha`` is MLPClassifier's: ``0.5 * alpha * sum(W**2) / batch_size`` over the raw weight
+    ``alpha`` is MLPClassifier's: ``0.5 * alpha * sum(W**2) / batch_size`` over the weight
     matrices; ``distance_alpha`` weighs the module's ``distance_penalty()``.
     """
 
@@ -69,13 +70,11 @@ class _Penalty:
         self.alpha = alpha
         self.distance_alpha = distance_alpha
 
-    def __call__(self, module, batch_size: int):
-        total = 0.0
-        if self.alpha:
-            total = total + 0.5 * self.alpha * module.weight_l2() / batch_size
+    def __call__(self, batch_size: int) -> dict:
+        weights = {"l2": 0.5 * self.alpha / batch_size}
         if self.distance_alpha:
-            total = total + self.distance_alpha * module.distance_penalty()
-        return total
+            weights["distance"] = self.distance_alpha
+        return weights
 
 
 class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):

@@ -70,7 +70,9 @@ class PosNet(NeuralNet):
     Parameters
     ----------
     penalty : callable, optional
-        ``penalty(module, batch_size)`` returns a scalar tensor added to the training loss.
+        ``penalty(batch_size)`` returns the keyword arguments of the module's
+        ``forward_with_penalty(X, **kwargs)``, which returns the logits and a scalar penalty
+        that is added to the training loss. With None, the module is called plainly.
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
     """
@@ -103,11 +105,19 @@ class PosNet(NeuralNet):
             if isinstance(module, torch.nn.Module) and module.training != training:
                 module.train(training)
 
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        loss = super().get_loss(y_pred, y_true, X=X, training=training)
-        if training and self.penalty is not None:
-            loss = loss + self.penalty(self.module_, len(y_true))
-        return loss
+    def train_step_single(self, batch, **fit_params):
+        # skorch's, with the penalty formed in the same pass as the logits (see
+        # forward_with_penalty): the batch is already a pair of tensors on the device.
+        self._set_training(True)
+        X, y = batch
+        if self.penalty is None:
+            y_pred = self.module_(X, **fit_params)
+            loss = self.get_loss(y_pred, y, X=X, training=True)
+        else:
+            y_pred, penalty = self.module_.forward_with_penalty(X, **self.penalty(len(y)))
+            loss = self.get_loss(y_pred, y, X=X, training=True) + penalty
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
 
 
 class TrainingMonitor(Callback):

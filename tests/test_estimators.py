@@ -180,6 +180,13 @@ def test_string_labels_come_back_as_labels(small_digits):
     assert list(estimator.classes_) == sorted(names)
 
 
+def _training_batch(estimator, X, y):
+    return (
+        torch.as_tensor(X, dtype=torch.float32),
+        torch.as_tensor(np.searchsorted(estimator.classes_, y)),
+    )
+
+
 def test_alpha_is_mlpclassifiers_l2_penalty(small_digits):
     X, y = small_digits
     with warnings.catch_warnings():
@@ -187,12 +194,11 @@ def test_alpha_is_mlpclassifiers_l2_penalty(small_digits):
         estimator = _small(PositionalMLPClassifier, alpha=0.5, distance_alpha=0.0, max_iter=1)
         estimator.fit(X, y)
     net, module = estimator.net_, estimator.module_
-    logits = module(torch.as_tensor(X[:10], dtype=torch.float32))
-    target = torch.as_tensor(np.searchsorted(estimator.classes_, y[:10]))
-    data_loss = torch.nn.functional.cross_entropy(logits, target)
+    batch = _training_batch(estimator, X[:10], y[:10])
+    data_loss = torch.nn.functional.cross_entropy(module(batch[0]), batch[1])
     squared = sum(float((w.detach().double() ** 2).sum()) for w in module.weights)
     expected = float(data_loss) + 0.5 * 0.5 * squared / 10
-    got = float(net.get_loss(logits, target, training=True))
+    got = net.train_step_single(batch)["loss"].item()  # the loss a training step minimizes
     assert got == pytest.approx(expected, rel=1e-5)
 
 
@@ -203,11 +209,11 @@ def test_distance_alpha_adds_the_modules_distance_penalty(small_digits):
         estimator = _small(PositionalMLPClassifier, alpha=0.0, distance_alpha=0.3, max_iter=1)
         estimator.fit(X, y)
     module = estimator.module_
-    logits = module(torch.as_tensor(X[:10], dtype=torch.float32))
-    target = torch.as_tensor(np.searchsorted(estimator.classes_, y[:10]))
-    expected = float(torch.nn.functional.cross_entropy(logits, target))
+    batch = _training_batch(estimator, X[:10], y[:10])
+    expected = float(torch.nn.functional.cross_entropy(module(batch[0]), batch[1]))
     expected += 0.3 * float(module.distance_penalty())
-    assert float(estimator.net_.get_loss(logits, target, training=True)) == pytest.approx(expected)
+    got = estimator.net_.train_step_single(batch)["loss"].item()
+    assert got == pytest.approx(expected, rel=1e-6)
 
 
 def test_training_moves_hidden_positions_only(small_digits):

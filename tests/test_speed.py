@@ -1,7 +1,5 @@
 """The fast paths compute exactly what the reference formulas compute: values and gradients."""
 
-import pickle
-
 import numpy as np
 import pytest
 import torch
@@ -9,10 +7,11 @@ import torch
 from sklearn_posnet.falloff import get_falloff, squared_distances
 from sklearn_posnet.nn import ParticleNetwork, PositionalMLP
 from sklearn_posnet.nn._fused import (
-    SquaredDistanceCache,
     distance_penalty,
     falloff_weight,
+    penalized_falloff_weight,
     squared_distances_no_grad,
+    weight_penalty,
 )
 
 FUSED = ["inverse_square", "gaussian", "exponential"]
@@ -93,17 +92,101 @@ def test_only_needed_gradients_are_computed():
     assert weight.grad is not None and positions_out.grad is not None
 
 
-def test_distance_cache_recomputes_after_an_in_place_update():
-    _, positions_out, positions_in = _inputs()
-    cache = SquaredDistanceCache()
-    first = cache.get(0, positions_out, positions_in)
-    assert cache.get(0, positions_out, positions_in) is first
-    with torch.no_grad():
-        positions_out.add_(0.5)
-    second = cache.get(0, positions_out, positions_in)
-    assert second is not first
-    assert torch.equal(second, squared_distances(positions_out, positions_in).detach())
-    assert pickle.loads(pickle.dumps(cache))._entries == {}
+def _reference_penalty(weight, positions_out, positions_in, l2, distance):
+    d2 = squared_distances(positions_out, positions_in)
+    return (weight.square() * (l2 + distance * d2)).sum()
+
+
+PENALTIES = [(0.0, 0.0), (0.7, 0.0), (0.0, 0.4), (0.7, 0.4)]
+
+
+@pytest.mark.parametrize(("l2", "distance"), PENALTIES)
+def test_weight_penalty_gradcheck_and_reference(l2, distance):
+    inputs = _inputs(seed=5)
+    assert torch.autograd.gradcheck(lambda *a: weight_penalty(*a, l2, distance), inputs)
+    torch.testing.assert_close(
+        weight_penalty(*inputs, l2, distance),
+        _reference_penalty(*inputs, l2, distance),
+        rtol=1e-13,
+        atol=0,
+    )
+
+
+@pytest.mark.parametrize("falloff", FUSED)
+@pytest.mark.parametrize(("l2", "distance"), PENALTIES)
+def test_penalized_falloff_weight_gradcheck(falloff, l2, distance):
+    inputs = _inputs(seed=6)
+
+    def fused(*a):
+        return penalized_falloff_weight(*a, get_falloff(falloff), 1.3, l2, distance)
+
+    assert torch.autograd.gradcheck(fused, inputs)
+
+
+@pytest.mark.parametrize("falloff", [*FUSED, "none", lambda d: 1 / (1 + d) ** 2])
+@pytest.mark.parametrize("used", ["both", "weight", "penalty"])
+def test_penalized_falloff_weight_equals_reference(falloff, used):
+    """Values and gradients, also when only one of the two outputs reaches the loss."""
+    inputs = _inputs(n_out=6, n_in=9, dim=2, seed=7)
+    generator = torch.Generator().manual_seed(8)
+    upstream = torch.randn(6, 9, dtype=torch.float64, generator=generator)
+    l2, distance = 0.3, 0.05
+    weight, penalty = penalized_falloff_weight(*inputs, get_falloff(falloff), 0.9, l2, distance)
+    reference_weight = _reference_weight(*inputs, falloff, 0.9)
+    reference_penalty = _reference_penalty(*inputs, l2, distance)
+    torch.testing.assert_close(weight, reference_weight, rtol=1e-13, atol=0)
+    torch.testing.assert_close(penalty, reference_penalty, rtol=1e-13, atol=0)
+
+    def loss(w, p):
+        return {"both": (w * upstream).sum() + 2.5 * p, "weight": (w * upstream).sum()}.get(
+            used, 2.5 * p
+        )
+
+    wanted = [t for t in inputs if t.requires_grad]
+    got = torch.autograd.grad(loss(weight, penalty), wanted, materialize_grads=True)
+    expected = torch.autograd.grad(
+        loss(reference_weight, reference_penalty),
+        wanted,
+        allow_unused=True,
+        materialize_grads=True,
+    )
+    for g, e in zip(got, expected, strict=True):
+        torch.testing.assert_close(g, e, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("falloff", ["inverse_square", "gaussian", "none"])
+def test_positional_forward_with_penalty_is_forward_plus_penalties(falloff):
+    module = PositionalMLP(
+        [6, 5, 4, 3], falloff=falloff, generator=torch.Generator().manual_seed(0)
+    ).double()
+    x = torch.randn(8, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    params = [p for p in module.parameters() if p.requires_grad]
+    logits, penalty = module.forward_with_penalty(x, l2=0.02, distance=0.3)
+    expected_logits = module(x)
+    expected_penalty = 0.02 * module.weight_l2() + 0.3 * module.distance_penalty()
+    torch.testing.assert_close(logits, expected_logits, rtol=1e-13, atol=0)
+    torch.testing.assert_close(penalty, expected_penalty, rtol=1e-13, atol=0)
+    got = torch.autograd.grad(logits.sin().sum() + penalty, params)
+    expected = torch.autograd.grad(expected_logits.sin().sum() + expected_penalty, params)
+    for g, e in zip(got, expected, strict=True):
+        torch.testing.assert_close(g, e, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("weight_mode", ["materialized", "tiled"])
+def test_particle_forward_with_penalty_is_forward_plus_weight_l2(weight_mode):
+    module = ParticleNetwork(
+        [6, 5, 3], weight_mode=weight_mode, tile_size=2, generator=torch.Generator().manual_seed(0)
+    ).double()
+    x = torch.randn(8, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    params = list(module.parameters())
+    logits, penalty = module.forward_with_penalty(x, l2=0.04)
+    expected_logits, expected_penalty = module(x), 0.04 * module.weight_l2()
+    torch.testing.assert_close(logits, expected_logits, rtol=1e-13, atol=0)
+    torch.testing.assert_close(penalty, expected_penalty, rtol=1e-12, atol=0)
+    got = torch.autograd.grad(logits.sin().sum() + penalty, params)
+    expected = torch.autograd.grad(expected_logits.sin().sum() + expected_penalty, params)
+    for g, e in zip(got, expected, strict=True):
+        torch.testing.assert_close(g, e, rtol=1e-11, atol=1e-13)
 
 
 def _reference_positional_loss(module, x):

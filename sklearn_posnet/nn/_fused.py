@@ -1,35 +1,38 @@
-"""Fused effective weights: ``falloff(d2 / s**2) * W`` with an analytic backward pass.
+"""Fused effective weights and penalties with analytic backward passes.
 
-Built from autograd's elementwise operations, an effective weight costs a score of passes over an
-``(n_out, n_in)`` matrix per training step (squared distances coordinate by coordinate, the
-falloff, the product, and each of their backward operations). At MNIST sizes that rivals the
-batch's matrix products. The functions here compute the same values with a handful of passes:
+A positional layer's training step needs its effective weight ``f(d2 / s**2) * W`` and its
+penalty ``sum(W**2 * (l2 + distance * d2))``. Built from autograd's elementwise operations these
+cost some forty operations over the ``(n_out, n_in)`` matrix per step (squared distances
+coordinate by coordinate, the falloff, the products, the penalty, and each of their backward
+operations): at MNIST sizes, more than the batch's matrix products. :class:`_FalloffWeight`
+computes both in one autograd node with a handful of operations:
 
-- the squared distances are computed once per parameter update and shared (see
-  :class:`SquaredDistanceCache`) by the effective weight and the distance penalty;
+- the squared distances are formed once and serve the falloff and the penalty;
 - the backward pass reuses the forward's output: for the named falloffs ``dW_eff / d(d2)`` is a
   product of the output and the falloff (``-f * W_eff`` for the Gaussian, ``-f**2 * W`` for the
-  inverse square), so the gradient with respect to the squared distances is one product;
-- the position gradients ``sum_j h_ij * 2 (p_i - q_j)`` are two row/column sums and two thin
-  matrix products instead of a broadcast per coordinate.
+  inverse square), and the penalty's share ``distance * W**2`` is added to that matrix, so both
+  reach the positions through one gradient matrix;
+- the position gradients ``sum_j h_ij * 2 (p_i - q_j)`` are a row or column sum and one thin
+  matrix product, laid out as ``(n, n_in) @ (n_in, d)`` with the thin operand transposed, the
+  layout BLAS is fast at.
 
-Falloffs other than the named ones (user callables) keep the plain autograd formula.
+Falloffs other than the named ones (user callables) keep the plain autograd formula for the
+weight, and :func:`weight_penalty` for the penalty.
 """
 
 from __future__ import annotations
 
-import weakref
-
 import torch
 
-from ..falloff import FALLOFFS, Falloff
+from ..falloff import FALLOFFS, Falloff, squared_distances
 
 __all__ = [
-    "SquaredDistanceCache",
     "distance_penalty",
     "falloff_weight",
     "has_fused_falloff",
+    "penalized_falloff_weight",
     "squared_distances_no_grad",
+    "weight_penalty",
 ]
 
 _FUSED_FALLOFFS = ("inverse_square", "gaussian", "exponential")
@@ -64,17 +67,17 @@ def squared_distances_no_grad(
 def _position_gradients(h, positions_out, positions_in, need_out, need_in, scale):
     """Gradients of ``scale * sum_ij h_ij * |p_i - q_j|**2`` with respect to ``p`` and ``q``.
 
-    ``sum_j h_ij (p_i - q_j) = p_i * rowsum(h)_i - (h q)_i``: two sums and two thin products.
-    A product with two or three columns is slow in BLAS, hence one matrix-vector product per
-    coordinate for ``h q``, and ``(p^T h)^T`` for ``h^T p``.
+    ``sum_j h_ij (p_i - q_j) = p_i * rowsum(h)_i - (h q)_i``. The thin products are written
+    ``h @ (q^T)^T`` and ``(p^T h)^T``: with the thin operand transposed BLAS takes them three times
+    faster than ``h @ q`` with a contiguous ``q``.
     """
     grad_out = grad_in = None
     if need_out:
-        h_q = torch.stack([h @ positions_in[:, k] for k in range(positions_in.shape[1])], dim=1)
-        grad_out = (positions_out * h.sum(dim=1, keepdim=True) - h_q).mul_(2.0 * scale)
+        h_q = torch.mm(h, positions_in.T.contiguous().T)
+        grad_out = (positions_out * h.sum(dim=1, keepdim=True)).sub_(h_q).mul_(2.0 * scale)
     if need_in:
-        ht_p = (positions_out.T @ h).T
-        grad_in = (positions_in * h.sum(dim=0)[:, None] - ht_p).mul_(2.0 * scale)
+        ht_p = torch.mm(positions_out.T, h).T
+        grad_in = (positions_in * h.sum(dim=0)[:, None]).sub_(ht_p).mul_(2.0 * scale)
     return grad_out, grad_in
 
 
@@ -85,6 +88,8 @@ def _falloff_values(name: str, d2: torch.Tensor, inverse_scale2: float):
     about ``x`` ulps) and, on CPU, several times faster than torch's ``exp``.
     """
     if name == "inverse_square":
+        if inverse_scale2 == 1.0:
+            return torch.add(d2, 1.0).reciprocal_(), None
         return torch.mul(d2, inverse_scale2).add_(1.0).reciprocal_(), None
     if name == "gaussian":
         return torch.mul(d2, -inverse_scale2 * _LOG2_E).exp2_(), None
@@ -92,35 +97,210 @@ def _falloff_values(name: str, d2: torch.Tensor, inverse_scale2: float):
     return torch.mul(distance, -_LOG2_E).exp2_(), distance
 
 
+def _penalty_forward(weight, d2, l2, distance):
+    """``sum(W**2 * (l2 + distance * d2))`` as ``scale * <W, G>``; returns ``(value, G, scale)``.
+
+    ``G`` is kept for the backward pass: the penalty's gradient with respect to ``W`` is
+    ``2 * scale * G``. With no penalty, ``G`` is None and the value a zero.
+    """
+    if distance:
+        if l2:
+            penalized, scale = torch.addcmul(weight, weight, d2, value=distance / l2), l2
+        else:
+            penalized, scale = weight * d2, distance
+    elif l2:
+        penalized, scale = weight, l2
+    else:
+        return weight.new_zeros(()), None, 0.0
+    return torch.dot(weight.reshape(-1), penalized.reshape(-1)) * scale, penalized, scale
+
+
 class _FalloffWeight(torch.autograd.Function):
-    """``f(d2 * c) * weight``, its gradient with respect to the weight and both position sets."""
+    """``(f(c * d2) * W, sum(W**2 * (l2 + distance * d2)))`` and their gradients.
+
+    Inputs: the raw weight, both position sets, the falloff's name, ``c = 1 / length_scale**2``,
+    and the penalty's coefficients ``l2`` and ``distance``.
+    """
 
     @staticmethod
-    def forward(ctx, weight, positions_out, positions_in, d2, name, inverse_scale2):
-        falloff, distance = _falloff_values(name, d2, inverse_scale2)
+    def forward(ctx, weight, positions_out, positions_in, name, inverse_scale2, l2, distance):
+        d2 = squared_distances_no_grad(positions_out, positions_in)
+        falloff, root = _falloff_values(name, d2, inverse_scale2)
         output = falloff * weight
+        penalty, penalized, scale = _penalty_forward(weight, d2, l2, distance)
         ctx.name, ctx.inverse_scale2 = name, inverse_scale2
-        ctx.save_for_backward(falloff, output, distance, positions_out, positions_in)
-        return output
+        ctx.scale, ctx.distance = scale, distance
+        ctx.save_for_backward(weight, falloff, output, root, penalized, positions_out, positions_in)
+        ctx.set_materialize_grads(False)
+        return output, penalty
+
+    @staticmethod
+    def backward(ctx, grad_output, grad_penalty):
+        weight, falloff, output, root, penalized, positions_out, positions_in = ctx.saved_tensors
+        need_weight, need_out, need_in = ctx.needs_input_grad[:3]
+        need_positions = need_out or need_in
+        c = ctx.inverse_scale2
+        grad_weight = h = None
+        if grad_output is not None:
+            if need_weight or (need_positions and ctx.name == "inverse_square"):
+                grad_weight = grad_output * falloff
+            if need_positions:
+                # dL/d(d2) = -c * h, h = g * W * (-f'(u)), written with what the forward kept.
+                if ctx.name == "inverse_square":  # -f' = f**2: g * W * f**2 = (g * f) * W_eff
+                    h = grad_weight * output
+                elif ctx.name == "gaussian":  # -f' = f
+                    h = grad_output * output
+                else:  # exponential, -f' = f / (2 sqrt(u)), zero where u == 0
+                    h = torch.where(root > 0, grad_output * output / (2.0 * root), 0.0)
+        if grad_penalty is not None and penalized is not None:
+            if need_weight:  # + 2 * scale * G * grad_penalty
+                step = grad_penalty * (2.0 * ctx.scale)
+                if grad_weight is None:
+                    grad_weight = penalized * step
+                else:
+                    grad_weight.addcmul_(penalized, step)
+            if need_positions and ctx.distance:  # dL/d(d2) += grad_penalty * distance * W**2
+                if h is None:
+                    h = weight * (weight * (grad_penalty * (-ctx.distance / c)))
+                else:
+                    h.addcmul_(weight, weight * (grad_penalty * (-ctx.distance / c)))
+        grad_out = grad_in = None
+        if h is not None:
+            grad_out, grad_in = _position_gradients(
+                h, positions_out, positions_in, need_out, need_in, -c
+            )
+        return (
+            grad_weight if need_weight else None,
+            grad_out,
+            grad_in,
+            None,
+            None,
+            None,
+            None,
+        )
+
+
+class _WeightPenalty(torch.autograd.Function):
+    """``sum(W**2 * (l2 + distance * d2))`` and its gradient with respect to ``W`` and positions."""
+
+    @staticmethod
+    def forward(ctx, weight, positions_out, positions_in, l2, distance):
+        d2 = squared_distances_no_grad(positions_out, positions_in) if distance else None
+        value, penalized, scale = _penalty_forward(weight, d2, l2, distance)
+        ctx.scale, ctx.distance = scale, distance
+        ctx.save_for_backward(weight, penalized, positions_out, positions_in)
+        return value
 
     @staticmethod
     def backward(ctx, grad_output):
-        falloff, output, distance, positions_out, positions_in = ctx.saved_tensors
+        weight, penalized, positions_out, positions_in = ctx.saved_tensors
         need_weight, need_out, need_in = ctx.needs_input_grad[:3]
-        grad_weight = grad_output * falloff if need_weight or ctx.name == "inverse_square" else None
-        grad_out = grad_in = None
-        if need_out or need_in:
-            # dL/d(d2) = -c * h, h = g * W * (-f'(u)), written with what the forward kept.
-            if ctx.name == "inverse_square":  # -f' = f**2: g * W * f**2 = (g * f) * W_eff
-                h = grad_weight * output
-            elif ctx.name == "gaussian":  # -f' = f
-                h = grad_output * output
-            else:  # exponential, -f' = f / (2 sqrt(u)), zero where u == 0
-                h = torch.where(distance > 0, grad_output * output / (2.0 * distance), 0.0)
+        grad_weight = grad_out = grad_in = None
+        if penalized is None:
+            return None, None, None, None, None
+        if need_weight:
+            grad_weight = penalized * (grad_output * (2.0 * ctx.scale))
+        if (need_out or need_in) and ctx.distance:
             grad_out, grad_in = _position_gradients(
-                h, positions_out, positions_in, need_out, need_in, -ctx.inverse_scale2
+                weight * weight,
+                positions_out,
+                positions_in,
+                need_out,
+                need_in,
+                grad_output * ctx.distance,
             )
-        return (grad_weight if need_weight else None), grad_out, grad_in, None, None, None
+        return grad_weight, grad_out, grad_in, None, None
+
+
+def weight_penalty(
+    weight: torch.Tensor,
+    positions_out: torch.Tensor,
+    positions_in: torch.Tensor,
+    l2: float = 0.0,
+    distance: float = 0.0,
+) -> torch.Tensor:
+    """``sum(weight_ij**2 * (l2 + distance * |p_i - q_j|**2))`` with an analytic backward.
+
+    Parameters
+    ----------
+    weight : Tensor of shape (n_out, n_in)
+    positions_out : Tensor of shape (n_out, dim)
+    positions_in : Tensor of shape (n_in, dim)
+    l2, distance : float, default=0.0
+        Coefficients of the plain and the distance-weighted squared weights.
+
+    Returns
+    -------
+    Tensor
+        A scalar.
+    """
+    return _WeightPenalty.apply(weight, positions_out, positions_in, float(l2), float(distance))
+
+
+def distance_penalty(
+    weight: torch.Tensor, positions_out: torch.Tensor, positions_in: torch.Tensor
+) -> torch.Tensor:
+    """``mean(|p_i - q_j|**2 * weight_ij**2)`` with an analytic backward.
+
+    Parameters
+    ----------
+    weight : Tensor of shape (n_out, n_in)
+    positions_out : Tensor of shape (n_out, dim)
+    positions_in : Tensor of shape (n_in, dim)
+
+    Returns
+    -------
+    Tensor
+        A scalar.
+    """
+    return weight_penalty(weight, positions_out, positions_in, distance=1.0 / weight.numel())
+
+
+def penalized_falloff_weight(
+    weight: torch.Tensor,
+    positions_out: torch.Tensor,
+    positions_in: torch.Tensor,
+    falloff: Falloff,
+    length_scale: float = 1.0,
+    l2: float = 0.0,
+    distance: float = 0.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A layer's effective weight and penalty, in one autograd node where the falloff allows.
+
+    Parameters
+    ----------
+    weight : Tensor of shape (n_out, n_in)
+    positions_out : Tensor of shape (n_out, dim)
+    positions_in : Tensor of shape (n_in, dim)
+    falloff : Falloff
+    length_scale : float, default=1.0
+    l2, distance : float, default=0.0
+        Coefficients of the penalty, see :func:`weight_penalty`. The penalty's distances are the
+        raw ones, not divided by ``length_scale``.
+
+    Returns
+    -------
+    effective_weight : Tensor of shape (n_out, n_in)
+        ``falloff(|p_i - q_j| / length_scale) * weight_ij``.
+    penalty : Tensor
+        ``sum(weight_ij**2 * (l2 + distance * |p_i - q_j|**2))``, a scalar.
+    """
+    l2, distance = float(l2), float(distance)
+    if has_fused_falloff(falloff):
+        inverse_scale2 = 1.0 / (length_scale * length_scale)
+        return _FalloffWeight.apply(
+            weight, positions_out, positions_in, falloff.name, inverse_scale2, l2, distance
+        )
+    if falloff.is_constant:
+        effective = weight
+    else:
+        distances = squared_distances(positions_out, positions_in)
+        if length_scale != 1.0:
+            distances = distances / (length_scale * length_scale)
+        effective = falloff(distances) * weight
+    if l2 or distance:
+        return effective, weight_penalty(weight, positions_out, positions_in, l2, distance)
+    return effective, weight.new_zeros(())
 
 
 def falloff_weight(
@@ -129,7 +309,6 @@ def falloff_weight(
     positions_in: torch.Tensor,
     falloff: Falloff,
     length_scale: float = 1.0,
-    d2: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``falloff(|p_i - q_j| / length_scale) * weight_ij``, with a fused backward where possible.
 
@@ -140,8 +319,6 @@ def falloff_weight(
     positions_in : Tensor of shape (n_in, dim)
     falloff : Falloff
     length_scale : float, default=1.0
-    d2 : Tensor of shape (n_out, n_in), optional
-        The squared distances, if already computed (untracked).
 
     Returns
     -------
@@ -149,107 +326,4 @@ def falloff_weight(
         Equal to the autograd formula ``falloff(d2 / length_scale**2) * weight`` in value and
         gradient.
     """
-    if falloff.is_constant:
-        return weight
-    inverse_scale2 = 1.0 / (length_scale * length_scale)
-    if not has_fused_falloff(falloff):
-        from ..falloff import squared_distances
-
-        distances = squared_distances(positions_out, positions_in)
-        if inverse_scale2 != 1.0:
-            distances = distances * inverse_scale2
-        return falloff(distances) * weight
-    if d2 is None:
-        d2 = squared_distances_no_grad(positions_out, positions_in)
-    return _FalloffWeight.apply(
-        weight, positions_out, positions_in, d2, falloff.name, inverse_scale2
-    )
-
-
-class _DistancePenalty(torch.autograd.Function):
-    """``mean(d2 * weight**2)`` and its gradient with respect to the weight and positions."""
-
-    @staticmethod
-    def forward(ctx, weight, positions_out, positions_in, d2):
-        weighted = weight * d2
-        value = torch.dot(weighted.reshape(-1), weight.reshape(-1)) / weight.numel()
-        ctx.save_for_backward(weighted, weight, positions_out, positions_in)
-        return value
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        weighted, weight, positions_out, positions_in = ctx.saved_tensors
-        need_weight, need_out, need_in = ctx.needs_input_grad[:3]
-        scale = grad_output / weight.numel()
-        grad_weight = weighted * (2.0 * scale) if need_weight else None
-        grad_out = grad_in = None
-        if need_out or need_in:
-            grad_out, grad_in = _position_gradients(
-                weight * weight, positions_out, positions_in, need_out, need_in, scale
-            )
-        return grad_weight, grad_out, grad_in, None
-
-
-def distance_penalty(
-    weight: torch.Tensor,
-    positions_out: torch.Tensor,
-    positions_in: torch.Tensor,
-    d2: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """``mean(|p_i - q_j|**2 * weight_ij**2)`` with a fused backward.
-
-    Parameters
-    ----------
-    weight : Tensor of shape (n_out, n_in)
-    positions_out : Tensor of shape (n_out, dim)
-    positions_in : Tensor of shape (n_in, dim)
-    d2 : Tensor of shape (n_out, n_in), optional
-        The squared distances, if already computed (untracked).
-
-    Returns
-    -------
-    Tensor
-        A scalar.
-    """
-    if d2 is None:
-        d2 = squared_distances_no_grad(positions_out, positions_in)
-    return _DistancePenalty.apply(weight, positions_out, positions_in, d2)
-
-
-class SquaredDistanceCache:
-    """Squared distances per layer, recomputed only when a position tensor changed.
-
-    A position tensor counts as unchanged while it is the same tensor object, at the same
-    address, with the same in-place version counter: an optimizer step, ``copy_``,
-    ``load_state_dict`` and ``.to()`` all change one of these. Within a training step the
-    effective weight and the distance penalty then share one computation.
-    """
-
-    def __init__(self):
-        self._entries: dict[int, tuple] = {}
-
-    @staticmethod
-    def _key(tensor: torch.Tensor) -> tuple:
-        return (tensor.data_ptr(), tensor._version, tensor.shape, tensor.dtype, tensor.device)
-
-    def get(self, layer: int, positions_out: torch.Tensor, positions_in: torch.Tensor):
-        """The squared distances between ``positions_out`` and ``positions_in`` (untracked)."""
-        entry = self._entries.get(layer)
-        key = (self._key(positions_out), self._key(positions_in))
-        if entry is not None:
-            ref_out, ref_in, cached_key, d2 = entry
-            if ref_out() is positions_out and ref_in() is positions_in and cached_key == key:
-                return d2
-        d2 = squared_distances_no_grad(positions_out, positions_in)
-        self._entries[layer] = (weakref.ref(positions_out), weakref.ref(positions_in), key, d2)
-        return d2
-
-    def __getstate__(self):
-        return {"_entries": {}}  # a cache, not state: never pickled
-
-    def __deepcopy__(self, memo):
-        return SquaredDistanceCache()
-
-    def clear(self) -> None:
-        """Forget every cached matrix."""
-        self._entries.clear()
+    return penalized_falloff_weight(weight, positions_out, positions_in, falloff, length_scale)[0]

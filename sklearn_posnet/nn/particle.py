@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..falloff import get_falloff, squared_distances
-from ._fused import SquaredDistanceCache, falloff_weight
+from ._fused import falloff_weight
 from ._neurons import (
     check_criterion,
     kept_layer_sizes,
@@ -124,7 +124,6 @@ class ParticleNetwork(nn.Module):
             nn.Parameter(torch.empty(n, self.particle_dim)) for n in self.layer_sizes
         )
         self.biases = nn.ParameterList(nn.Parameter(torch.empty(n)) for n in self.layer_sizes[1:])
-        self._distance_cache = SquaredDistanceCache()
         self.reset_parameters(generator)
 
     @torch.no_grad()
@@ -156,25 +155,17 @@ class ParticleNetwork(nn.Module):
         """Squared distances, shape ``(n_out, n_in)``, between the particles joined by ``layer``."""
         return squared_distances(self.positions[layer + 1], self.positions[layer])
 
-    def _cached_squared_distances(self, layer: int) -> torch.Tensor:
-        """Untracked squared distances of ``layer``, recomputed only after positions change."""
-        return self._distance_cache.get(layer, self.positions[layer + 1], self.positions[layer])
-
     def effective_weight(self, layer: int) -> torch.Tensor:
         """The implied weight matrix of ``layer``, shape ``(n_out, n_in)``.
 
         Named falloffs go through one fused autograd function, with the same values and
         gradients as ``alignment * falloff(squared_distances(layer))``.
         """
-        alignment = self.dipoles[layer + 1] @ self.dipoles[layer].T
-        if self.falloff.is_constant:
-            return alignment
+        # The alignment (v_out @ v_in.T) with v_in.T made contiguous: its backward products
+        # then have their thin operand transposed, which BLAS is three times faster at.
+        alignment = self.dipoles[layer + 1] @ self.dipoles[layer].T.contiguous()
         return falloff_weight(
-            alignment,
-            self.positions[layer + 1],
-            self.positions[layer],
-            self.falloff,
-            d2=self._cached_squared_distances(layer),
+            alignment, self.positions[layer + 1], self.positions[layer], self.falloff
         )
 
     def effective_weights(self) -> list[torch.Tensor]:
@@ -215,20 +206,58 @@ class ParticleNetwork(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._layer_output(self.features(x), self.n_layers - 1)
 
+    def forward_with_penalty(
+        self, x: torch.Tensor, *, l2: float = 0.0
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The logits and the training penalty ``l2 * weight_l2()``, computed together.
+
+        A materialized layer's implied weights serve both the layer and its penalty, instead of
+        being formed twice.
+
+        Parameters
+        ----------
+        x : Tensor of shape (B, N_0)
+        l2 : float, default=0.0
+            Weight of :meth:`weight_l2`.
+
+        Returns
+        -------
+        logits : Tensor of shape (B, N_L)
+        penalty : Tensor
+            A scalar.
+        """
+        penalty = x.new_zeros(())
+        last = self.n_layers - 1
+        for layer in range(self.n_layers):
+            if self.is_tiled(layer):
+                x_next = self._layer_output(x, layer)
+                if l2:
+                    penalty = penalty + l2 * self._tiled_weight_square_sum(layer)
+            else:
+                weight = self.effective_weight(layer)
+                x_next = F.linear(x, weight, self.biases[layer])
+                if l2:
+                    penalty = penalty + l2 * torch.dot(weight.reshape(-1), weight.reshape(-1))
+            x = self._activation(x_next) if layer < last else x_next
+        return x, penalty
+
+    def _tiled_weight_square_sum(self, layer: int) -> torch.Tensor:
+        return tiled_weight_square_sum(
+            self.positions[layer + 1],
+            self.dipoles[layer + 1],
+            self.positions[layer],
+            self.dipoles[layer],
+            self.falloff,
+            self._tile_rows(layer),
+        )
+
     def weight_l2(self) -> torch.Tensor:
         """Sum of the squared implied weights of all layers (biases excluded); tiled layers
         compute it tile by tile."""
         total = 0.0
         for layer in range(self.n_layers):
             if self.is_tiled(layer):
-                total = total + tiled_weight_square_sum(
-                    self.positions[layer + 1],
-                    self.dipoles[layer + 1],
-                    self.positions[layer],
-                    self.dipoles[layer],
-                    self.falloff,
-                    self._tile_rows(layer),
-                )
+                total = total + self._tiled_weight_square_sum(layer)
             else:
                 total = total + self.effective_weight(layer).square().sum()
         return total

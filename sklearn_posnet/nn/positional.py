@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..falloff import get_falloff, squared_distances
-from ._fused import SquaredDistanceCache, falloff_weight, has_fused_falloff
 from ._fused import distance_penalty as fused_distance_penalty
+from ._fused import falloff_weight, penalized_falloff_weight
 from ._neurons import (
     check_criterion,
     kept_layer_sizes,
@@ -154,7 +154,6 @@ class PositionalMLP(nn.Module):
         self.biases = nn.ParameterList(
             nn.Parameter(torch.empty(n_out)) for n_out in self.layer_sizes[1:]
         )
-        self._distance_cache = SquaredDistanceCache()
         self.reset_parameters(generator)
 
     def _is_trainable_position_layer(self, index: int, n_layers: int) -> bool:
@@ -230,28 +229,18 @@ class PositionalMLP(nn.Module):
         d2 = self.squared_distances(layer)
         return self.falloff(d2 / (self.length_scale * self.length_scale))
 
-    def _cached_squared_distances(self, layer: int) -> torch.Tensor:
-        """Untracked squared distances of ``layer``, recomputed only after positions change."""
-        return self._distance_cache.get(layer, self.positions[layer + 1], self.positions[layer])
-
     def effective_weight(self, layer: int) -> torch.Tensor:
         """``falloff(distance / length_scale) * weight`` for ``layer``, shape ``(n_out, n_in)``.
 
         Named falloffs go through one fused autograd function (same values and gradients as
         ``falloff_matrix(layer) * weights[layer]``, in a few passes over the matrix).
         """
-        weight = self.weights[layer]
-        if self.falloff.is_constant:
-            return weight
-        if not has_fused_falloff(self.falloff):
-            return self.falloff_matrix(layer) * weight
         return falloff_weight(
-            weight,
+            self.weights[layer],
             self.positions[layer + 1],
             self.positions[layer],
             self.falloff,
             self.length_scale,
-            d2=self._cached_squared_distances(layer),
         )
 
     def effective_weights(self) -> list[torch.Tensor]:
@@ -268,6 +257,47 @@ class PositionalMLP(nn.Module):
         last = self.n_layers - 1
         return F.linear(self.features(x), self.effective_weight(last), self.biases[last])
 
+    def forward_with_penalty(
+        self, x: torch.Tensor, *, l2: float = 0.0, distance: float = 0.0
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The logits and the training penalty, computed together.
+
+        Each layer's effective weight and penalty come from one fused autograd node that forms
+        the squared distances once: the training step's fast path. Equal in value and gradient
+        to ``(self(x), l2 * self.weight_l2() + distance * self.distance_penalty())``.
+
+        Parameters
+        ----------
+        x : Tensor of shape (N, n_0)
+        l2 : float, default=0.0
+            Weight of :meth:`weight_l2`.
+        distance : float, default=0.0
+            Weight of :meth:`distance_penalty`.
+
+        Returns
+        -------
+        logits : Tensor of shape (N, n_L)
+        penalty : Tensor
+            A scalar.
+        """
+        penalty = 0.0
+        last = self.n_layers - 1
+        for layer, weight in enumerate(self.weights):
+            effective, layer_penalty = penalized_falloff_weight(
+                weight,
+                self.positions[layer + 1],
+                self.positions[layer],
+                self.falloff,
+                self.length_scale,
+                l2=l2,
+                distance=distance / (self.n_layers * weight.numel()),
+            )
+            x = F.linear(x, effective, self.biases[layer])
+            if layer < last:
+                x = self._activation(x)
+            penalty = penalty + layer_penalty
+        return x, penalty
+
     def weight_l2(self) -> torch.Tensor:
         """Sum of the squared raw weights of all layers (biases excluded, as in MLPClassifier)."""
         return sum(weight.square().sum() for weight in self.weights)
@@ -280,10 +310,7 @@ class PositionalMLP(nn.Module):
         """
         per_layer = [
             fused_distance_penalty(
-                self.weights[layer],
-                self.positions[layer + 1],
-                self.positions[layer],
-                d2=self._cached_squared_distances(layer),
+                self.weights[layer], self.positions[layer + 1], self.positions[layer]
             )
             for layer in range(self.n_layers)
         ]
