@@ -46,7 +46,9 @@ def _to_numpy_tree(value):
 def _to_torch_tree(value):
     """Inverse of :func:`_to_numpy_tree`: every numpy array becomes a tensor."""
     if isinstance(value, np.ndarray):
-        return torch.from_numpy(value.copy())
+        # A copy in memory torch allocated, aligned as every tensor a fit creates: the fused
+        # optimizer kernels' results must not depend on where an unpickled array happened to lie.
+        return torch.from_numpy(value).clone()
     if isinstance(value, dict):
         return {key: _to_torch_tree(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

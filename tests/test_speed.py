@@ -112,7 +112,7 @@ def test_weight_penalty_gradcheck_and_reference(l2, distance):
     )
 
 
-@pytest.mark.parametrize("falloff", FUSED)
+@pytest.mark.parametrize("falloff", [*FUSED, "none"])
 @pytest.mark.parametrize(("l2", "distance"), PENALTIES)
 def test_penalized_falloff_weight_gradcheck(falloff, l2, distance):
     inputs = _inputs(seed=6)

@@ -40,7 +40,7 @@ _FUSED_FALLOFFS = ("inverse_square", "gaussian", "exponential")
 
 def has_fused_falloff(falloff: Falloff) -> bool:
     """Whether ``falloff`` is a named falloff with an analytic derivative here."""
-    return any(FALLOFFS[name] is falloff for name in _FUSED_FALLOFFS)
+    return falloff.name in _FUSED_FALLOFFS and FALLOFFS[falloff.name] is falloff
 
 
 _LOG2_E = 1.4426950408889634
@@ -55,6 +55,11 @@ def squared_distances_no_grad(
     Same arithmetic, coordinate by coordinate, on contiguous coordinate rows (three times faster
     than broadcasting a strided column) with the accumulation done in place.
     """
+    return _squared_distances(positions_out, positions_in)
+
+
+def _squared_distances(positions_out, positions_in):
+    # Untracked only where grad mode is off, as in an autograd Function's forward.
     coordinates_in = positions_in.T.contiguous()
     diff = positions_out[:, 0:1] - coordinates_in[0]
     total = diff * diff
@@ -118,19 +123,33 @@ def _penalty_forward(weight, d2, l2, distance):
 class _FalloffWeight(torch.autograd.Function):
     """``(f(c * d2) * W, sum(W**2 * (l2 + distance * d2)))`` and their gradients.
 
-    Inputs: the raw weight, both position sets, the falloff's name, ``c = 1 / length_scale**2``,
-    and the penalty's coefficients ``l2`` and ``distance``.
+    Inputs: the raw weight, both position sets, the falloff's name (a fused one, or "none" for
+    the constant falloff, whose output is ``W`` itself), ``c = 1 / length_scale**2``, and the
+    penalty's coefficients ``l2`` and ``distance``.
     """
 
     @staticmethod
     def forward(ctx, weight, positions_out, positions_in, name, inverse_scale2, l2, distance):
-        d2 = squared_distances_no_grad(positions_out, positions_in)
-        falloff, root = _falloff_values(name, d2, inverse_scale2)
-        output = falloff * weight
+        constant = name == "none"
+        d2 = None if constant and not distance else _squared_distances(positions_out, positions_in)
+        if constant:
+            falloff = root = None
+            output = weight.view_as(weight)
+        else:
+            falloff, root = _falloff_values(name, d2, inverse_scale2)
+            output = falloff * weight
         penalty, penalized, scale = _penalty_forward(weight, d2, l2, distance)
         ctx.name, ctx.inverse_scale2 = name, inverse_scale2
         ctx.scale, ctx.distance = scale, distance
-        ctx.save_for_backward(weight, falloff, output, root, penalized, positions_out, positions_in)
+        ctx.save_for_backward(
+            weight,
+            falloff,
+            None if constant else output,
+            root,
+            penalized,
+            positions_out,
+            positions_in,
+        )
         ctx.set_materialize_grads(False)
         return output, penalty
 
@@ -139,16 +158,18 @@ class _FalloffWeight(torch.autograd.Function):
         weight, falloff, output, root, penalized, positions_out, positions_in = ctx.saved_tensors
         need_weight, need_out, need_in = ctx.needs_input_grad[:3]
         need_positions = need_out or need_in
-        c = ctx.inverse_scale2
+        name, c = ctx.name, ctx.inverse_scale2
         grad_weight = h = None
         if grad_output is not None:
-            if need_weight or (need_positions and ctx.name == "inverse_square"):
+            if name == "none":
+                grad_weight = grad_output  # never modified in place below
+            elif need_weight or (need_positions and name == "inverse_square"):
                 grad_weight = grad_output * falloff
-            if need_positions:
+            if need_positions and name != "none":
                 # dL/d(d2) = -c * h, h = g * W * (-f'(u)), written with what the forward kept.
-                if ctx.name == "inverse_square":  # -f' = f**2: g * W * f**2 = (g * f) * W_eff
+                if name == "inverse_square":  # -f' = f**2: g * W * f**2 = (g * f) * W_eff
                     h = grad_weight * output
-                elif ctx.name == "gaussian":  # -f' = f
+                elif name == "gaussian":  # -f' = f
                     h = grad_output * output
                 else:  # exponential, -f' = f / (2 sqrt(u)), zero where u == 0
                     h = torch.where(root > 0, grad_output * output / (2.0 * root), 0.0)
@@ -157,13 +178,13 @@ class _FalloffWeight(torch.autograd.Function):
                 step = grad_penalty * (2.0 * ctx.scale)
                 if grad_weight is None:
                     grad_weight = penalized * step
+                elif grad_weight is grad_output:
+                    grad_weight = torch.addcmul(grad_output, penalized, step)
                 else:
                     grad_weight.addcmul_(penalized, step)
             if need_positions and ctx.distance:  # dL/d(d2) += grad_penalty * distance * W**2
-                if h is None:
-                    h = weight * (weight * (grad_penalty * (-ctx.distance / c)))
-                else:
-                    h.addcmul_(weight, weight * (grad_penalty * (-ctx.distance / c)))
+                weighted = weight * (grad_penalty * (-ctx.distance / c))
+                h = weight * weighted if h is None else h.addcmul_(weight, weighted)
         grad_out = grad_in = None
         if h is not None:
             grad_out, grad_in = _position_gradients(
@@ -185,7 +206,7 @@ class _WeightPenalty(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, weight, positions_out, positions_in, l2, distance):
-        d2 = squared_distances_no_grad(positions_out, positions_in) if distance else None
+        d2 = _squared_distances(positions_out, positions_in) if distance else None
         value, penalized, scale = _penalty_forward(weight, d2, l2, distance)
         ctx.scale, ctx.distance = scale, distance
         ctx.save_for_backward(weight, penalized, positions_out, positions_in)
@@ -286,19 +307,20 @@ def penalized_falloff_weight(
         ``sum(weight_ij**2 * (l2 + distance * |p_i - q_j|**2))``, a scalar.
     """
     l2, distance = float(l2), float(distance)
-    if has_fused_falloff(falloff):
+    penalized = bool(l2 or distance)
+    if falloff.is_constant and not penalized:
+        return weight, weight.new_zeros(())
+    if falloff.is_constant or has_fused_falloff(falloff):
+        name = "none" if falloff.is_constant else falloff.name
         inverse_scale2 = 1.0 / (length_scale * length_scale)
         return _FalloffWeight.apply(
-            weight, positions_out, positions_in, falloff.name, inverse_scale2, l2, distance
+            weight, positions_out, positions_in, name, inverse_scale2, l2, distance
         )
-    if falloff.is_constant:
-        effective = weight
-    else:
-        distances = squared_distances(positions_out, positions_in)
-        if length_scale != 1.0:
-            distances = distances / (length_scale * length_scale)
-        effective = falloff(distances) * weight
-    if l2 or distance:
+    distances = squared_distances(positions_out, positions_in)
+    if length_scale != 1.0:
+        distances = distances / (length_scale * length_scale)
+    effective = falloff(distances) * weight
+    if penalized:
         return effective, weight_penalty(weight, positions_out, positions_in, l2, distance)
     return effective, weight.new_zeros(())
 
