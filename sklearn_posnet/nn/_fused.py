@@ -18,6 +18,12 @@ computes both in one autograd node with a handful of operations:
 
 Falloffs other than the named ones (user callables) keep the plain autograd formula for the
 weight, and :func:`weight_penalty` for the penalty.
+
+On the CPU in float32, the same two autograd nodes (and :func:`particle_weight`) call the fused
+C kernels of ``_kernels.c`` when they were built at install: one pass over the matrix forward
+and one backward, a row of neurons at a time, instead of a pass per operation. The kernels are
+optional; without them (no C compiler, another device, float64) the PyTorch operations above
+compute the same values.
 """
 
 from __future__ import annotations
@@ -26,10 +32,17 @@ import torch
 
 from ..falloff import FALLOFFS, Falloff, squared_distances
 
+try:  # built from _kernels.c at install when a C compiler is available
+    from . import _kernels
+except ImportError:  # pragma: no cover - exercised where the build was skipped
+    _kernels = None
+
 __all__ = [
     "distance_penalty",
     "falloff_weight",
     "has_fused_falloff",
+    "kernels_available",
+    "particle_weight",
     "penalized_falloff_weight",
     "squared_distances_no_grad",
     "weight_penalty",
@@ -44,6 +57,86 @@ def has_fused_falloff(falloff: Falloff) -> bool:
 
 
 _LOG2_E = 1.4426950408889634
+
+#: The falloffs' codes in _kernels.c.
+_KERNEL_FALLOFFS = {"none": 0, "inverse_square": 1, "gaussian": 2, "exponential": 3}
+#: Set to False to compute with PyTorch operations even where the kernels apply (tests).
+USE_KERNELS = True
+
+
+def kernels_available() -> bool:
+    """Whether the fused C kernels were built (they serve float32 tensors on the CPU)."""
+    return _kernels is not None
+
+
+def _kernel_applies(*tensors: torch.Tensor) -> bool:
+    """Float32 CPU tensors, positions in 1 to 3 dimensions (the kernels' instances)."""
+    return (
+        USE_KERNELS
+        and _kernels is not None
+        and tensors[-1].shape[-1] <= 3
+        and all(t.device.type == "cpu" and t.dtype == torch.float32 for t in tensors)
+    )
+
+
+def _address(tensor):
+    return None if tensor is None else tensor.data_ptr()
+
+
+def _kernel_layer(
+    name,
+    inverse_scale2,
+    l2,
+    distance,
+    positions_out,
+    positions_in,
+    weight=None,
+    dipoles_out=None,
+    dipoles_in=None,
+):
+    """The leading arguments of ``_kernels.forward`` and ``backward``, and the tensors they point
+    to (kept alive by the caller)."""
+    positions_out = positions_out.detach().contiguous()
+    coordinates_in = positions_in.detach().T.contiguous()
+    weight = None if weight is None else weight.detach().contiguous()
+    dipoles_out = None if dipoles_out is None else dipoles_out.detach().contiguous()
+    dipoles_in_t = None if dipoles_in is None else dipoles_in.detach().T.contiguous()
+    keep = (positions_out, coordinates_in, weight, dipoles_out, dipoles_in_t)
+    n_out, dim = positions_out.shape
+    arguments = (
+        n_out,
+        coordinates_in.shape[1],
+        dim,
+        _KERNEL_FALLOFFS[name],
+        inverse_scale2,
+        l2,
+        distance,
+        *(_address(t) for t in keep),
+        torch.get_num_threads(),
+    )
+    return arguments, keep
+
+
+def _kernel_backward(arguments, grad_output, grad_penalty, needs):
+    """Run ``_kernels.backward``; ``needs`` says which of the gradients with respect to
+    (weight, positions_out, positions_in, dipoles_out, dipoles_in) to compute."""
+    n_out, n_in, dim = arguments[:3]
+    grad_output = torch.zeros(n_out, n_in) if grad_output is None else grad_output.contiguous()
+    shapes = ((n_out, n_in), (n_out, dim), (dim, n_in), (n_out, dim), (dim, n_in))
+    # The input side comes transposed and is accumulated: zeros; the rest is overwritten.
+    grads = [
+        None if not need else torch.zeros(shape) if index in (2, 4) else torch.empty(shape)
+        for index, (need, shape) in enumerate(zip(needs, shapes))
+    ]
+    _kernels.backward(
+        *arguments,
+        (
+            _address(grad_output),
+            0.0 if grad_penalty is None else float(grad_penalty),
+            *(_address(g) for g in grads),
+        ),
+    )
+    return [g.T if g is not None and index in (2, 4) else g for index, g in enumerate(grads)]
 
 
 @torch.no_grad()
@@ -130,6 +223,16 @@ class _FalloffWeight(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, weight, positions_out, positions_in, name, inverse_scale2, l2, distance):
+        ctx.set_materialize_grads(False)
+        if name != "none" and _kernel_applies(weight, positions_out, positions_in):
+            arguments, keep = _kernel_layer(
+                name, inverse_scale2, l2, distance, positions_out, positions_in, weight
+            )
+            output = torch.empty(weight.shape)
+            penalty = _kernels.forward(*arguments, output.data_ptr())
+            ctx.kernel = arguments, keep
+            return output, weight.new_tensor(penalty)
+        ctx.kernel = None
         constant = name == "none"
         d2 = None if constant and not distance else _squared_distances(positions_out, positions_in)
         if constant:
@@ -150,11 +253,15 @@ class _FalloffWeight(torch.autograd.Function):
             positions_out,
             positions_in,
         )
-        ctx.set_materialize_grads(False)
         return output, penalty
 
     @staticmethod
     def backward(ctx, grad_output, grad_penalty):
+        if ctx.kernel is not None:
+            grad_weight, grad_out, grad_in, _, _ = _kernel_backward(
+                ctx.kernel[0], grad_output, grad_penalty, (*ctx.needs_input_grad[:3], False, False)
+            )
+            return grad_weight, grad_out, grad_in, None, None, None, None
         weight, falloff, output, root, penalized, positions_out, positions_in = ctx.saved_tensors
         need_weight, need_out, need_in = ctx.needs_input_grad[:3]
         need_positions = need_out or need_in
@@ -199,6 +306,61 @@ class _FalloffWeight(torch.autograd.Function):
             None,
             None,
         )
+
+
+class _ParticleWeight(torch.autograd.Function):
+    """``(v_i . u_j) * f(c * |p_i - q_j|**2)`` by the fused kernels; see :func:`particle_weight`."""
+
+    @staticmethod
+    def forward(ctx, positions_out, dipoles_out, positions_in, dipoles_in, name):
+        arguments, keep = _kernel_layer(
+            name, 1.0, 0.0, 0.0, positions_out, positions_in, None, dipoles_out, dipoles_in
+        )
+        output = torch.empty(positions_out.shape[0], positions_in.shape[0])
+        _kernels.forward(*arguments, output.data_ptr())
+        ctx.kernel = arguments, keep
+        return output
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        need_p_out, need_v_out, need_p_in, need_v_in = ctx.needs_input_grad[:4]
+        _, grad_p_out, grad_p_in, grad_v_out, grad_v_in = _kernel_backward(
+            ctx.kernel[0], grad_output, None, (False, need_p_out, need_p_in, need_v_out, need_v_in)
+        )
+        return grad_p_out, grad_v_out, grad_p_in, grad_v_in, None
+
+
+def particle_weight(
+    positions_out: torch.Tensor,
+    dipoles_out: torch.Tensor,
+    positions_in: torch.Tensor,
+    dipoles_in: torch.Tensor,
+    falloff: Falloff,
+) -> torch.Tensor:
+    """The implied weights ``(v_i . u_j) * falloff(|p_i - q_j|)`` of a particle layer.
+
+    Parameters
+    ----------
+    positions_out, dipoles_out : Tensor of shape (n_out, dim)
+    positions_in, dipoles_in : Tensor of shape (n_in, dim)
+    falloff : Falloff
+
+    Returns
+    -------
+    Tensor of shape (n_out, n_in)
+        On the CPU in float32 with a named falloff, from the fused kernels (which never form
+        the alignment matrix); elsewhere from :func:`falloff_weight`.
+    """
+    if has_fused_falloff(falloff) and _kernel_applies(
+        positions_out, dipoles_out, positions_in, dipoles_in
+    ):
+        return _ParticleWeight.apply(
+            positions_out, dipoles_out, positions_in, dipoles_in, falloff.name
+        )
+    # The alignment with the input dipoles transposed and made contiguous: its backward
+    # products then have their thin operand transposed, which BLAS is three times faster at.
+    alignment = dipoles_out @ dipoles_in.T.contiguous()
+    return falloff_weight(alignment, positions_out, positions_in, falloff)
 
 
 class _WeightPenalty(torch.autograd.Function):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from ..falloff import Falloff
-from ._fused import falloff_weight
+from ._fused import particle_weight
 
 __all__ = ["default_tile_rows", "tiled_particle_linear", "tiled_weight_square_sum"]
 
@@ -27,7 +27,7 @@ def default_tile_rows(n_in: int) -> int:
 
 
 def _block_weight(positions_out, dipoles_out, positions_in, dipoles_in, falloff):
-    return falloff_weight(dipoles_out @ dipoles_in.T, positions_out, positions_in, falloff)
+    return particle_weight(positions_out, dipoles_out, positions_in, dipoles_in, falloff)
 
 
 def _blocks(n_out: int, tile_rows: int):

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..falloff import get_falloff, squared_distances
-from ._fused import falloff_weight
+from ._fused import particle_weight
 from ._neurons import (
     check_criterion,
     kept_layer_sizes,
@@ -161,11 +161,12 @@ class ParticleNetwork(nn.Module):
         Named falloffs go through one fused autograd function, with the same values and
         gradients as ``alignment * falloff(squared_distances(layer))``.
         """
-        # The alignment (v_out @ v_in.T) with v_in.T made contiguous: its backward products
-        # then have their thin operand transposed, which BLAS is three times faster at.
-        alignment = self.dipoles[layer + 1] @ self.dipoles[layer].T.contiguous()
-        return falloff_weight(
-            alignment, self.positions[layer + 1], self.positions[layer], self.falloff
+        return particle_weight(
+            self.positions[layer + 1],
+            self.dipoles[layer + 1],
+            self.positions[layer],
+            self.dipoles[layer],
+            self.falloff,
         )
 
     def effective_weights(self) -> list[torch.Tensor]:
