@@ -23,7 +23,7 @@ mode, and compares tiled and materialized modes where both fit.
 
 Usage::
 
-    python benchmarks/speed.py            # MNIST (60,000 rows), writes results/speed_cpu.md
+    python benchmarks/speed.py            # MNIST (60,000 rows), 3 rounds, results/speed_cpu.md
     python benchmarks/speed.py --quick    # 6,000 rows, one topology, batch 100
     python benchmarks/speed.py --wide     # writes results/speed_wide_cpu.md
 """
@@ -321,6 +321,19 @@ def _table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _combined(runs: list[dict]) -> dict:
+    """One case's result over several rounds: the median epoch time, the largest peak memory."""
+    failed = [run for run in runs if "error" in run]
+    if failed:
+        return failed[0]
+    combined = dict(runs[0])
+    combined["rounds"] = [run["epoch_s"] for run in runs]
+    combined["epoch_s"] = statistics.median(combined["rounds"])
+    combined["rss_mib"] = max(run["rss_mib"] for run in runs)
+    combined["rss_data_mib"] = min(run["rss_data_mib"] for run in runs)
+    return combined
+
+
 def _threads_flag(args) -> str:
     flags = f" --threads {args.threads}" if args.threads else ""
     return flags + (f" --epochs {args.epochs}" if args.epochs and not args.wide else "")
@@ -334,6 +347,9 @@ def main(argv=None) -> None:
     parser.add_argument("--wide", action="store_true", help="the 16384 x 16384 particle layer")
     parser.add_argument("--epochs", type=int, default=None, help="timed epochs (+1 warm-up)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads per case")
+    parser.add_argument(
+        "--repeats", type=int, default=None, help="rounds over all cases (default 3, 1 if --quick)"
+    )
     parser.add_argument("--output", default=None, help="Markdown file to write")
     parser.add_argument("--case", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -369,28 +385,43 @@ def main(argv=None) -> None:
     else:
         rows = 6000 if args.quick else 60000
         epochs = 1 + (args.epochs or (2 if args.quick else 3))
+        repeats = args.repeats or (1 if args.quick else 3)
         topologies = [(128,)] if args.quick else [(128,), (256, 128)]
         kinds = [*ESTIMATORS, *(f"loop:{name}" for name in ESTIMATORS), "mlp", "skorch"]
-        results = []
-        for hidden in topologies:
-            for batch in (100,) if args.quick else (100, 1000):
-                for kind in kinds:
-                    case = {
-                        "kind": kind,
-                        "hidden": hidden,
-                        "batch": batch,
-                        "rows": rows,
-                        "epochs": epochs,
-                        "threads": args.threads,
-                    }
-                    result = _in_subprocess(case)
-                    print(
-                        kind, hidden, batch, result.get("epoch_s", result.get("error")), flush=True
-                    )
-                    results.append(result)
+        cases = [
+            {
+                "kind": kind,
+                "hidden": hidden,
+                "batch": batch,
+                "rows": rows,
+                "epochs": epochs,
+                "threads": args.threads,
+            }
+            for hidden in topologies
+            for batch in ((100,) if args.quick else (100, 1000))
+            for kind in kinds
+        ]
+        # Round robin: the machine's speed drifts over minutes (shared hosts), so every case
+        # is run once per round and its figure is the median over the rounds.
+        rounds = []
+        for round_index in range(repeats):
+            rounds.append([])
+            for case in cases:
+                result = _in_subprocess(case)
+                print(
+                    f"round {round_index + 1}/{repeats}",
+                    case["kind"],
+                    case["hidden"],
+                    case["batch"],
+                    result.get("epoch_s", result.get("error")),
+                    flush=True,
+                )
+                rounds[-1].append(result)
+        results = [_combined(list(runs)) for runs in zip(*rounds)]
         source = next((r["source"] for r in results if "source" in r), "?")
         lines = [
-            f"Data: {source}, {rows} rows x 784 features, 10 classes; median of "
+            f"Data: {source}, {rows} rows x 784 features, 10 classes; per case the median over "
+            f"{repeats} round(s) (every case once per round, in turn) of the median of "
             f"{epochs - 1} epochs after a warm-up epoch.",
             "",
             _table(results),
@@ -400,6 +431,7 @@ def main(argv=None) -> None:
         )
         command = "python benchmarks/speed.py" + (" --quick" if args.quick else "")
         command += _threads_flag(args)
+        command += f" --repeats {args.repeats}" if args.repeats else ""
     text = "\n".join(
         [
             f"# {output.stem}",
