@@ -35,7 +35,10 @@ enum { FALLOFF_NONE = 0, INVERSE_SQUARE = 1, GAUSSIAN = 2, EXPONENTIAL = 3 };
 /* 2**x for x <= 0, within 2e-7 relative error (a degree-6 fit of 2**f on [-1, 0]). */
 static inline __attribute__((always_inline)) float exp2_nonpositive(float x)
 {
-    x = x < -126.0f ? -126.0f : x;
+    /* max(x, -126) as arithmetic on a 0/1 mask (exact): a conditional here keeps some
+     * compilers from vectorizing the loop. */
+    const float keep = (float)(x >= -126.0f);
+    x = keep * x + (1.0f - keep) * -126.0f;
     int32_t n = (int32_t)x; /* toward zero: n >= x, f in (-1, 0] */
     float f = x - (float)n;
     float p = 1.0877865e-04f;
@@ -63,6 +66,14 @@ typedef struct {
 
 #define INLINE static inline __attribute__((always_inline))
 
+/* The row loops are compiled for AVX-512 and AVX2 as well as the baseline; the loader picks the
+ * widest the CPU has (GCC function multiversioning, x86-64 only). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(NO_CLONES)
+#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define CLONES
+#endif
+
 /* f(c d2) and, into *slope, d f(c d2) / d(d2); FALLOFF is a compile-time constant at each use. */
 INLINE float falloff_and_slope(int falloff, float c, float d2, float *slope)
 {
@@ -79,7 +90,8 @@ INLINE float falloff_and_slope(int falloff, float c, float d2, float *slope)
     }
     case EXPONENTIAL: {
         const float root = sqrtf(c * d2), f = exp2_nonpositive(-LOG2E * root);
-        *slope = root > 0.0f ? -c * f / (2.0f * (root > 0.0f ? root : 1.0f)) : 0.0f;
+        const float positive = (float)(root > 0.0f); /* the slope is 0 where root is 0 */
+        *slope = positive * (-c * f / (2.0f * (root + (1.0f - positive))));
         return f;
     }
     default:
@@ -240,7 +252,7 @@ INLINE RowSums backward_row_t(const Layer *L, const float *restrict grad, float 
     default: CALL(3, FALLOFF, PARTICLE);                                                    \
     }
 
-static double forward_rows(const Layer *L, int64_t start, int64_t stop, float *out)
+CLONES static double forward_rows(const Layer *L, int64_t start, int64_t stop, float *out)
 {
     double penalty = 0.0;
     const int particle = L->weight == NULL;
@@ -262,7 +274,7 @@ typedef struct {
 
 /* Rows start..stop of the backward pass; scratch holds a grad_a row when grad_weight is NULL.
  * Column sums go to cols: h (p_k - q_k) (dim rows), ga v_k (dim rows). */
-static void backward_rows(const Layer *L, const Grads *G, int64_t start, int64_t stop,
+CLONES static void backward_rows(const Layer *L, const Grads *G, int64_t start, int64_t stop,
                                float *cols, float *scratch)
 {
     const int64_t n = L->n_in, dim = L->dim;
