@@ -44,7 +44,6 @@ __all__ = [
     "kernels_available",
     "particle_weight",
     "penalized_falloff_weight",
-    "squared_distances_no_grad",
     "weight_penalty",
 ]
 
@@ -139,20 +138,13 @@ def _kernel_backward(arguments, grad_output, grad_penalty, needs):
     return [g.T if g is not None and index in (2, 4) else g for index, g in enumerate(grads)]
 
 
-@torch.no_grad()
-def squared_distances_no_grad(
-    positions_out: torch.Tensor, positions_in: torch.Tensor
-) -> torch.Tensor:
-    """The exact squared distances of :func:`~sklearn_posnet.falloff.squared_distances`, untracked.
+def _squared_distances(positions_out: torch.Tensor, positions_in: torch.Tensor) -> torch.Tensor:
+    """The exact squared distances of :func:`~sklearn_posnet.falloff.squared_distances`.
 
     Same arithmetic, coordinate by coordinate, on contiguous coordinate rows (three times faster
-    than broadcasting a strided column) with the accumulation done in place.
+    than broadcasting a strided column) with the accumulation done in place, so only where grad
+    mode is off, as in an autograd Function's forward.
     """
-    return _squared_distances(positions_out, positions_in)
-
-
-def _squared_distances(positions_out, positions_in):
-    # Untracked only where grad mode is off, as in an autograd Function's forward.
     coordinates_in = positions_in.T.contiguous()
     diff = positions_out[:, 0:1] - coordinates_in[0]
     total = diff * diff
@@ -228,7 +220,7 @@ class _FalloffWeight(torch.autograd.Function):
             arguments, keep = _kernel_layer(
                 name, inverse_scale2, l2, distance, positions_out, positions_in, weight
             )
-            output = torch.empty(weight.shape)
+            output = weight.new_empty(weight.shape)
             penalty = _kernels.forward(*arguments, output.data_ptr())
             ctx.kernel = arguments, keep
             return output, weight.new_tensor(penalty)
@@ -316,7 +308,7 @@ class _ParticleWeight(torch.autograd.Function):
         arguments, keep = _kernel_layer(
             name, 1.0, 0.0, 0.0, positions_out, positions_in, None, dipoles_out, dipoles_in
         )
-        output = torch.empty(positions_out.shape[0], positions_in.shape[0])
+        output = positions_out.new_empty(positions_out.shape[0], positions_in.shape[0])
         _kernels.forward(*arguments, output.data_ptr())
         ctx.kernel = arguments, keep
         return output
@@ -363,38 +355,6 @@ def particle_weight(
     return falloff_weight(alignment, positions_out, positions_in, falloff)
 
 
-class _WeightPenalty(torch.autograd.Function):
-    """``sum(W**2 * (l2 + distance * d2))`` and its gradient with respect to ``W`` and positions."""
-
-    @staticmethod
-    def forward(ctx, weight, positions_out, positions_in, l2, distance):
-        d2 = _squared_distances(positions_out, positions_in) if distance else None
-        value, penalized, scale = _penalty_forward(weight, d2, l2, distance)
-        ctx.scale, ctx.distance = scale, distance
-        ctx.save_for_backward(weight, penalized, positions_out, positions_in)
-        return value
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        weight, penalized, positions_out, positions_in = ctx.saved_tensors
-        need_weight, need_out, need_in = ctx.needs_input_grad[:3]
-        grad_weight = grad_out = grad_in = None
-        if penalized is None:
-            return None, None, None, None, None
-        if need_weight:
-            grad_weight = penalized * (grad_output * (2.0 * ctx.scale))
-        if (need_out or need_in) and ctx.distance:
-            grad_out, grad_in = _position_gradients(
-                weight * weight,
-                positions_out,
-                positions_in,
-                need_out,
-                need_in,
-                grad_output * ctx.distance,
-            )
-        return grad_weight, grad_out, grad_in, None, None
-
-
 def weight_penalty(
     weight: torch.Tensor,
     positions_out: torch.Tensor,
@@ -417,7 +377,10 @@ def weight_penalty(
     Tensor
         A scalar.
     """
-    return _WeightPenalty.apply(weight, positions_out, positions_in, float(l2), float(distance))
+    # The constant falloff's node: its output is the weight itself, its penalty this one.
+    return _FalloffWeight.apply(
+        weight, positions_out, positions_in, "none", 1.0, float(l2), float(distance)
+    )[1]
 
 
 def distance_penalty(

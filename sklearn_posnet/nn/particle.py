@@ -205,7 +205,7 @@ class ParticleNetwork(nn.Module):
         return x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._layer_output(self.features(x), self.n_layers - 1)
+        return self.forward_with_penalty(x)[0]
 
     def forward_with_penalty(
         self, x: torch.Tensor, *, l2: float = 0.0
@@ -231,37 +231,34 @@ class ParticleNetwork(nn.Module):
         last = self.n_layers - 1
         for layer in range(self.n_layers):
             if self.is_tiled(layer):
-                x_next = self._layer_output(x, layer)
-                if l2:
-                    penalty = penalty + l2 * self._tiled_weight_square_sum(layer)
+                weight, x_next = None, self._layer_output(x, layer)
             else:
                 weight = self.effective_weight(layer)
                 x_next = F.linear(x, weight, self.biases[layer])
-                if l2:
-                    penalty = penalty + l2 * torch.dot(weight.reshape(-1), weight.reshape(-1))
+            if l2:
+                penalty = penalty + l2 * self._square_sum(layer, weight)
             x = self._activation(x_next) if layer < last else x_next
         return x, penalty
 
-    def _tiled_weight_square_sum(self, layer: int) -> torch.Tensor:
-        return tiled_weight_square_sum(
-            self.positions[layer + 1],
-            self.dipoles[layer + 1],
-            self.positions[layer],
-            self.dipoles[layer],
-            self.falloff,
-            self._tile_rows(layer),
-        )
+    def _square_sum(self, layer: int, weight: torch.Tensor | None = None) -> torch.Tensor:
+        """``sum(W**2)`` of ``layer``: tile by tile when tiled, else of ``weight`` (formed here
+        when not given)."""
+        if self.is_tiled(layer):
+            return tiled_weight_square_sum(
+                self.positions[layer + 1],
+                self.dipoles[layer + 1],
+                self.positions[layer],
+                self.dipoles[layer],
+                self.falloff,
+                self._tile_rows(layer),
+            )
+        weight = self.effective_weight(layer) if weight is None else weight
+        return torch.dot(weight.reshape(-1), weight.reshape(-1))
 
     def weight_l2(self) -> torch.Tensor:
         """Sum of the squared implied weights of all layers (biases excluded); tiled layers
         compute it tile by tile."""
-        total = 0.0
-        for layer in range(self.n_layers):
-            if self.is_tiled(layer):
-                total = total + self._tiled_weight_square_sum(layer)
-            else:
-                total = total + self.effective_weight(layer).square().sum()
-        return total
+        return sum(self._square_sum(layer) for layer in range(self.n_layers))
 
     @torch.no_grad()
     def remove_mean_position_gradient(self) -> None:

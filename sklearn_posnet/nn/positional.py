@@ -254,8 +254,7 @@ class PositionalMLP(nn.Module):
         return x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        last = self.n_layers - 1
-        return F.linear(self.features(x), self.effective_weight(last), self.biases[last])
+        return self.forward_with_penalty(x)[0]
 
     def forward_with_penalty(
         self, x: torch.Tensor, *, l2: float = 0.0, distance: float = 0.0
