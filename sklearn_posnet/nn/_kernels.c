@@ -5,7 +5,7 @@
  * matrices, and at MNIST sizes those matrices no longer fit in a core's cache: each pass costs
  * as much as reading them from the shared cache. These kernels make the same computation in
  * one pass forward and one pass backward, a row of output neurons at a time, with every
- * intermediate (squared distances, falloff, implied weight) in a row-sized scratch buffer:
+ * intermediate (squared distances, falloff, implied weight) in vector registers:
  *
  *   forward:  out_ij = f(c d2_ij) a_ij,  penalty = sum_ij w_ij^2 (l2 + distance d2_ij)
  *   backward: the gradients of <g, out> + gp * penalty with respect to every input,
@@ -23,10 +23,6 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 enum { FALLOFF_NONE = 0, INVERSE_SQUARE = 1, GAUSSIAN = 2, EXPONENTIAL = 3 };
 #define LOG2E 1.4426950408889634f
