@@ -297,8 +297,8 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
 
     def _optimizer_params(self) -> dict:
         # torch's default single-tensor loop costs more than a small network's whole step on the
-        # CPU. Adam and SGD have fused kernels (one pass per tensor: 45 instead of 116 us per
-        # step for 784-128-10); RMSprop has none, so multi-tensor (foreach) updates.
+        # CPU. Adam and SGD have fused kernels (one pass per tensor); RMSprop has none, so
+        # multi-tensor (foreach) updates.
         params = {"optimizer": _SOLVERS[self.solver], "lr": self.learning_rate_init}
         if self.solver == "adam":
             params.update(
