@@ -21,11 +21,19 @@ Cases, per topology and batch size:
 ``--wide`` instead trains one particle layer of 16384 x 16384 (batch 256, a few steps) in tiled
 mode, and compares tiled and materialized modes where both fit.
 
+``--digits`` measures small data instead: scikit-learn's digits (1,797 x 64, scaled to [0, 1]),
+one hidden layer of 100, batch 200, the three estimators against ``MLPClassifier``. Each figure
+is the median epoch (the estimators' own ``dur``; ``MLPClassifier``'s ``partial_fit`` calls) and
+the whole fit's wall time divided by its epochs (set-up and validation included). It also times
+a one-row ``predict`` of a fitted 784-512-256-10 positional network against its module's own
+float32 forward and ``MLPClassifier.predict`` (median of 200 calls after 20 warm-up calls).
+
 Usage::
 
     python benchmarks/speed.py            # MNIST (60,000 rows), 3 rounds, results/speed_cpu.md
     python benchmarks/speed.py --quick    # 6,000 rows, one topology, batch 100
     python benchmarks/speed.py --wide     # writes results/speed_wide_cpu.md
+    python benchmarks/speed.py --digits   # writes results/speed_digits_cpu.md
 """
 
 from __future__ import annotations
@@ -93,7 +101,7 @@ def _data(n_rows: int):
         return X, rng.integers(0, 10, n_rows), "synthetic"
 
 
-def _estimator(name: str, hidden: tuple, batch: int, epochs: int):
+def _estimator(name: str, hidden: tuple, batch: int, epochs: int, input_shape=(28, 28)):
     from sklearn_posnet import ParticleNetworkClassifier, PositionalMLPClassifier
 
     common = dict(
@@ -105,7 +113,7 @@ def _estimator(name: str, hidden: tuple, batch: int, epochs: int):
         random_state=0,
     )
     if name == "positional":
-        return PositionalMLPClassifier(input_shape=(28, 28), **common)
+        return PositionalMLPClassifier(input_shape=input_shape, **common)
     if name == "particle":
         return ParticleNetworkClassifier(**common)
     return PositionalMLPClassifier(falloff="none", distance_alpha=0.0, **common)
@@ -215,6 +223,106 @@ def run_case(case: dict) -> dict:
         "epoch_s": statistics.median(times[1:]) if len(times) > 1 else times[0],
         "rss_mib": _max_rss_mib(),
         "rss_data_mib": rss_data,
+        "threads": torch.get_num_threads(),
+    }
+
+
+def _digits():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return (X / 16).astype("float32"), y
+
+
+def run_digits_case(case: dict) -> dict:
+    """One small-data fit: median epoch and whole-fit seconds per epoch."""
+    import numpy as np
+    import torch
+
+    if case.get("threads"):
+        torch.set_num_threads(case["threads"])
+    warnings.simplefilter("ignore")
+    X, y = _digits()
+    kind, epochs, hidden = case["kind"], case["epochs"], (100,)
+    # one warm-up fit: imports, allocator, kernels' first touch
+    if kind == "mlp":
+        from sklearn.neural_network import MLPClassifier
+
+        def fit():
+            model = MLPClassifier(
+                hidden,
+                batch_size=200,
+                max_iter=epochs,
+                tol=0,
+                n_iter_no_change=10**6,
+                random_state=0,
+            )
+            return model.fit(X, y)
+
+        fit()
+        start = time.perf_counter()
+        model = fit()
+        wall = time.perf_counter() - start
+        times = _mlp_epochs(X, y, hidden, 200, epochs)
+        n_epochs = model.n_iter_
+    else:
+        _estimator(kind, hidden, 200, epochs, input_shape=(8, 8)).fit(X, y)
+        estimator = _estimator(kind, hidden, 200, epochs, input_shape=(8, 8))
+        start = time.perf_counter()
+        estimator.fit(X, y)
+        wall = time.perf_counter() - start
+        times = list(estimator.net_.history[:, "dur"])
+        n_epochs = estimator.n_iter_
+    return {
+        **case,
+        "epoch_s": statistics.median(times[1:]),
+        "fit_epoch_s": wall / n_epochs,
+        "threads": torch.get_num_threads(),
+        "rows": int(np.shape(X)[0]),
+    }
+
+
+def run_predict_case(case: dict) -> dict:
+    """Latency of a one-row predict against the module's own forward and MLPClassifier."""
+    import numpy as np
+    import torch
+    from sklearn.neural_network import MLPClassifier
+
+    from sklearn_posnet import PositionalMLPClassifier
+
+    if case.get("threads"):
+        torch.set_num_threads(case["threads"])
+    warnings.simplefilter("ignore")
+    rng = np.random.default_rng(0)
+    X = rng.random((500, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 500)
+    hidden = (512, 256)
+    ours = PositionalMLPClassifier(hidden, max_iter=1, random_state=0).fit(X, y)
+    mlp = MLPClassifier(hidden, max_iter=1, random_state=0).fit(X, y)
+    row = X[:1]
+    row_tensor = torch.as_tensor(row)
+
+    def module_forward():
+        with torch.no_grad():
+            return ours.module_(row_tensor)
+
+    calls = {
+        "predict": lambda: ours.predict(row),
+        "module": module_forward,
+        "mlp": lambda: mlp.predict(row),
+    }
+    timings = {name: [] for name in calls}
+    for _ in range(20):
+        for call in calls.values():
+            call()
+    for _ in range(200):  # interleaved, so that drift hits all three alike
+        for name, call in calls.items():
+            start = time.perf_counter()
+            call()
+            timings[name].append(time.perf_counter() - start)
+    return {
+        **case,
+        **{f"{name}_ms": 1e3 * statistics.median(t) for name, t in timings.items()},
         "threads": torch.get_num_threads(),
     }
 
@@ -334,6 +442,79 @@ def _combined(runs: list[dict]) -> dict:
     return combined
 
 
+def _digits_benchmark(args):
+    """Small-data epochs and one-row predict latency, round robin over the cases."""
+    repeats = args.repeats or (1 if args.quick else 5)
+    epochs = args.epochs or (5 if args.quick else 30)
+    kinds = ["none", "positional", "particle", "mlp", "predict"]
+    cases = [
+        {"kind": kind, "digits": True, "epochs": epochs, "threads": args.threads} for kind in kinds
+    ]
+    rounds = []
+    for round_index in range(repeats):
+        rounds.append([])
+        for case in cases:
+            result = _in_subprocess(case)
+            print(f"round {round_index + 1}/{repeats}", result, flush=True)
+            rounds[-1].append(result)
+    by_kind = {
+        case["kind"]: [r for rnd in rounds for r in rnd if r["kind"] == case["kind"]]
+        for case in cases
+    }
+    errors = [r for runs in by_kind.values() for r in runs if "error" in r]
+    if errors:
+        raise RuntimeError(errors)
+
+    def median(kind, key):
+        return statistics.median(run[key] for run in by_kind[kind])
+
+    def ratios(kind, key):
+        return [run[key] / mlp[key] for run, mlp in zip(by_kind[kind], by_kind["mlp"], strict=True)]
+
+    lines = [
+        f"Data: scikit-learn's digits (1,797 x 64, scaled to [0, 1]), 64-100-10, batch 200, "
+        f"{epochs} epochs; every case in its own process after a warm-up fit, {repeats} "
+        "round(s) in turn. Ratios are per round (against the same round's MLPClassifier), "
+        "then the median and the range over rounds.",
+        "",
+        "| case | s/epoch (median epoch) | vs MLPClassifier | s/epoch (whole fit) "
+        "| vs MLPClassifier |",
+        "|---|---|---|---|---|",
+    ]
+    for kind in ("none", "positional", "particle", "mlp"):
+        cells = [kind, f"{median(kind, 'epoch_s') * 1e3:.2f} ms"]
+        for key in ("epoch_s", "fit_epoch_s"):
+            if kind == "mlp":
+                cells += [""] if key == "epoch_s" else [f"{median(kind, key) * 1e3:.2f} ms", ""]
+                continue
+            r = ratios(kind, key)
+            text = f"{statistics.median(r):.2f}x ({min(r):.2f}-{max(r):.2f})"
+            cells += [text] if key == "epoch_s" else [f"{median(kind, key) * 1e3:.2f} ms", text]
+        lines.append("| " + " | ".join(cells) + " |")
+    predict = by_kind["predict"]
+    per_round = [run["predict_ms"] / run["module_ms"] for run in predict]
+    lines += [
+        "",
+        "One-row predict, 784-512-256-10 positional network (median of 200 interleaved calls):",
+        "",
+        "| call | ms |",
+        "|---|---|",
+        f"| `predict` (validation, float64 copy, argmax) | {median('predict', 'predict_ms'):.3f} |",
+        f"| the module's own float32 forward | {median('predict', 'module_ms'):.3f} |",
+        f"| `MLPClassifier.predict` | {median('predict', 'mlp_ms'):.3f} |",
+        "",
+        f"`predict` / module forward: {statistics.median(per_round):.2f}x "
+        f"({min(per_round):.2f}-{max(per_round):.2f} over rounds).",
+    ]
+    output = Path(
+        args.output
+        or RESULTS_DIR / ("speed_digits_cpu_quick.md" if args.quick else "speed_digits_cpu.md")
+    )
+    command = "python benchmarks/speed.py --digits" + (" --quick" if args.quick else "")
+    command += _threads_flag(args) + (f" --repeats {args.repeats}" if args.repeats else "")
+    return output, command, lines
+
+
 def _threads_flag(args) -> str:
     flags = f" --threads {args.threads}" if args.threads else ""
     return flags + (f" --epochs {args.epochs}" if args.epochs and not args.wide else "")
@@ -345,6 +526,9 @@ def main(argv=None) -> None:
         "--quick", action="store_true", help="6,000 rows, 784-128-10, batch 100 only"
     )
     parser.add_argument("--wide", action="store_true", help="the 16384 x 16384 particle layer")
+    parser.add_argument(
+        "--digits", action="store_true", help="small data (digits) and one-row predict latency"
+    )
     parser.add_argument("--epochs", type=int, default=None, help="timed epochs (+1 warm-up)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads per case")
     parser.add_argument(
@@ -355,11 +539,18 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.case is not None:
         case = json.loads(args.case)
-        result = run_wide_case(case) if "width" in case else run_case(case)
+        if "width" in case:
+            result = run_wide_case(case)
+        elif case.get("digits"):
+            result = run_predict_case(case) if case["kind"] == "predict" else run_digits_case(case)
+        else:
+            result = run_case(case)
         print(json.dumps(result))
         return
 
-    if args.wide:
+    if args.digits:
+        output, command, lines = _digits_benchmark(args)
+    elif args.wide:
         cases = [
             {"width": width, "batch": 256, "steps": 4, "mode": mode, "threads": args.threads}
             for width in (2048, 4096)

@@ -1,7 +1,15 @@
-"""What every estimator shares: validation, driving the skorch net, fitted attributes."""
+"""What every estimator shares: validation, building and driving the skorch net, fitted attributes.
+
+A fit is a short sequence of named steps (:meth:`BasePositionalClassifier._fit`): validate the
+data, build the network or check that a warm start may continue it, configure this call, train.
+Each training concern (divergence, the loss curve, stopping, the best epoch, recording) is one
+skorch callback in :mod:`sklearn_posnet._training`, built once with the network; the fitted
+attributes are read from those callbacks.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
 import warnings
@@ -12,7 +20,6 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
     Interval,
@@ -25,10 +32,24 @@ from sklearn.utils.multiclass import (
     check_classification_targets,
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import Callback, EpochScoring, ProgressBar
 
 from . import _persistence
-from ._recording import recording_callbacks, store_recorded_history
-from ._training import PosNet, TensorBatches, TensorDataset, TrainingMonitor
+from ._inference import InferenceCopy
+from ._recording import RECORDER_NAME, recording_callbacks
+from ._training import (
+    DivergenceGuard,
+    EpochLog,
+    KeepBestEpoch,
+    PlateauStopping,
+    PosNet,
+    StratifiedTensorSplit,
+    TensorBatches,
+    TensorDataset,
+    TrainingCurves,
+    TrainingDiverged,
+    validation_accuracy,
+)
 from .nn.activations import ACTIVATIONS
 
 __all__ = ["BasePositionalClassifier"]
@@ -77,12 +98,36 @@ class _Penalty:
         return weights
 
 
+#: Names of the callbacks every network gets; a user's callbacks take other names.
+_OWN_CALLBACKS = ("divergence", "valid_acc", "curves", "plateau", "best_epoch", RECORDER_NAME)
+
+
+def _same_value(a, b) -> bool:
+    """Whether two parameter values are equal (arrays and sequences element-wise)."""
+    if a is b:
+        return True
+    if isinstance(a, (np.ndarray, list, tuple)) or isinstance(b, (np.ndarray, list, tuple)):
+        try:
+            return np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object))
+        except (TypeError, ValueError):
+            return False
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _hidden_sizes(value) -> tuple:
+    return (value,) if isinstance(value, Integral) else tuple(value)
+
+
 class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the classifiers: the scikit-learn contract around a skorch net.
 
-    Subclasses say which torch module to build (:meth:`_build_module`), which penalty to add
-    (:meth:`_penalty`) and which callbacks to run (:meth:`_callbacks`); this class validates the
-    data, drives the fit and exposes MLPClassifier's fitted attributes.
+    Subclasses say which torch module to build (:meth:`_build_module`), which parameters define
+    it (``_module_params``), which penalty to add (:meth:`_penalty`) and which callbacks the
+    module needs (:meth:`_module_callbacks`); this class validates the data, drives the fit and
+    exposes MLPClassifier's fitted attributes.
 
     Warning: This class should not be used directly. Use the derived classes instead.
     """
@@ -113,19 +158,25 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         ],
         "device": [str, torch.device],
         "record_positions": ["boolean", Interval(Integral, 1, None, closed="left")],
+        "callbacks": [list, None],
     }
+
+    #: The parameters that define the torch module. A warm-started ``fit`` or a ``partial_fit``
+    #: continues the network as it was built and refuses a change of any of them.
+    _module_params: tuple = ("hidden_layer_sizes", "activation")
 
     # ----------------------------------------------------------------- what subclasses provide
     @abstractmethod
-    def _build_module(self, n_features: int, n_outputs: int, generator: torch.Generator):
-        """Return the torch module for ``n_features`` inputs and ``n_outputs`` logits."""
+    def _build_module(self, n_features: int, n_outputs: int, generator, params=None):
+        """Return the torch module for ``n_features`` inputs and ``n_outputs`` logits, built from
+        ``params`` (a ``get_params()`` dictionary; the current parameters when None)."""
 
     def _penalty(self) -> _Penalty | None:
         """The training penalty (None for none)."""
         return _Penalty(alpha=self.alpha) if self.alpha else None
 
-    def _callbacks(self) -> list:
-        """Extra skorch callbacks, as ``(name, callback)`` pairs."""
+    def _module_callbacks(self, params: dict) -> list:
+        """Callbacks the module needs, as ``(name, callback)`` pairs, built from ``params``."""
         return []
 
     # ----------------------------------------------------------------------------- public API
@@ -165,8 +216,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         self : object
             The estimator, trained one more epoch.
         """
-        _check_partial_fit_first_call(self, classes)
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, incremental=True, classes=classes)
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -196,8 +246,8 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         log_proba : ndarray of shape (n_samples, n_classes)
             The log-probability of each class, in the order of ``classes_``.
         """
-        logits = self._forward(X)
-        return torch.log_softmax(logits.double(), dim=1).numpy()
+        logits = self._inference_forward(X)
+        return torch.log_softmax(logits, dim=1).numpy()
 
     def predict(self, X):
         """Predict using the trained model.
@@ -212,8 +262,57 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         y : ndarray of shape (n_samples,)
             The predicted classes, as labels from ``classes_``.
         """
-        indices = self._forward(X).argmax(dim=1).numpy()
+        indices = self._inference_forward(X).argmax(dim=1).numpy()
         return self.classes_[indices]
+
+    def hidden_activations(self, X) -> np.ndarray:
+        """Activations of the last hidden layer for ``X``, in float64.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        activations : ndarray of shape (n_samples, n_neurons)
+            One column per neuron of the last hidden layer (the input itself for a network
+            without hidden layers).
+        """
+        return self._inference_forward(X, features=True).numpy()
+
+    def select_hidden_neurons(self, keep) -> BasePositionalClassifier:
+        """Shrink the fitted network in place to the hidden neurons in ``keep``.
+
+        The door :class:`~sklearn_posnet.NeuronPruner` goes through: the module drops the other
+        neurons' weights, biases and positions; ``hidden_layer_sizes`` (and the configuration
+        the network was built with) become the new sizes; the optimizer is rebuilt on the new
+        parameter tensors (the old one would hold the removed tensors and silently train
+        nothing); the recorded positions keep the kept neurons' trajectories.
+
+        Parameters
+        ----------
+        keep : sequence of array-like of int
+            For every hidden layer, the indices of the neurons to keep (at least one).
+
+        Returns
+        -------
+        self : object
+            The estimator, with fewer hidden neurons.
+        """
+        check_is_fitted(self)
+        module = self.net_.module_
+        device = next(module.parameters()).device
+        keep = [np.asarray(k, dtype=np.int64).reshape(-1) for k in keep]
+        module.select_hidden_neurons([torch.as_tensor(k, device=device) for k in keep])
+        sizes = tuple(int(n) for n in module.layer_sizes[1:-1])
+        self.hidden_layer_sizes = sizes
+        self._built_with["hidden_layer_sizes"] = sizes
+        self.net_.initialize_optimizer()
+        recorder = self.net_.callback(RECORDER_NAME)
+        if recorder is not None:
+            recorder.select_hidden_neurons(keep)
+        return self
 
     @property
     def module_(self) -> torch.nn.Module:
@@ -226,34 +325,178 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         """Number of trainable parameters of the fitted module."""
         return self.module_.n_parameters
 
+    # ---------------------------------------------------- fitted attributes, read from callbacks
+    def _fitted_callback(self, name):
+        net = vars(self).get("net_")
+        if net is None:
+            raise AttributeError(f"This {type(self).__name__} instance is not fitted yet.")
+        return net.callback(name)
+
+    @property
+    def loss_curve_(self) -> list:
+        """Training loss after each epoch, over every call that trained this network."""
+        return list(self._fitted_callback("curves").loss_curve_)
+
+    @property
+    def loss_(self) -> float | None:
+        """The last training loss (None before the first finished epoch)."""
+        curve = self._fitted_callback("curves").loss_curve_
+        return curve[-1] if curve else None
+
+    @property
+    def n_iter_(self) -> int:
+        """Number of epochs the last call to ``fit`` or ``partial_fit`` ran."""
+        return self._fitted_callback("curves").n_epochs_
+
+    @property
+    def best_loss_(self) -> float | None:
+        """The lowest training loss; None when the last fit stopped on validation scores."""
+        plateau = self._fitted_callback("plateau")
+        return float(plateau.best_) if plateau.monitor == "train_loss" else None
+
+    @property
+    def validation_scores_(self) -> list | None:
+        """Accuracy on the held-out data after each epoch of the last call (``early_stopping``)."""
+        scores = self._fitted_callback("curves").validation_scores_
+        return None if scores is None else list(scores)
+
+    @property
+    def best_validation_score_(self) -> float | None:
+        """The best of ``validation_scores_``."""
+        scores = self.validation_scores_
+        return max(scores) if scores else None
+
+    @property
+    def positions_history_(self) -> list | None:
+        """With ``record_positions``: the positions of every layer at each recorded frame."""
+        recorder = self._fitted_callback(RECORDER_NAME)
+        return None if recorder is None else list(recorder.positions)
+
+    @property
+    def dipoles_history_(self) -> list | None:
+        """With ``record_positions``: the dipoles of every layer at each frame (particles)."""
+        recorder = self._fitted_callback(RECORDER_NAME)
+        return None if recorder is None or recorder.dipoles is None else list(recorder.dipoles)
+
+    @property
+    def positions_history_epochs_(self) -> np.ndarray | None:
+        """The training epochs completed at each frame of ``positions_history_``."""
+        recorder = self._fitted_callback(RECORDER_NAME)
+        return None if recorder is None else np.asarray(recorder.epochs, dtype=float)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return "net_" in vars(self)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         tags.non_deterministic = False
         return tags
 
+    # ------------------------------------------------------------------------------ saving
     def __getstate__(self):
         # The net and generator are saved as numpy arrays and builtins: see _persistence.
         # (object.__getstate__ returns the instance's own __dict__: copy it before changing it.)
-        return _persistence.plain_state(dict(super().__getstate__()))
+        state = dict(super().__getstate__())
+        net = state.pop("net_", None)
+        generator = state.pop("_generator", None)
+        state.pop("_inference", None)
+        torch_state = {}
+        if net is not None:
+            torch_state.update(
+                module=dict(net.module_.state_dict()),
+                layer_sizes=[int(n) for n in net.module_.layer_sizes],
+                optimizer=net.optimizer_.state_dict(),
+                batch_size=int(net.batch_size),
+                callbacks={
+                    name: callback.state_dict()
+                    for name, callback in net.callbacks_
+                    if callable(getattr(callback, "state_dict", None))
+                },
+            )
+        if generator is not None:
+            torch_state["generator"] = generator.get_state()
+        if isinstance(state.get("device"), torch.device):
+            state["device"] = str(state["device"])
+            torch_state["device_is_torch_device"] = True
+        return _persistence.pack(state, torch_state)
 
     def __setstate__(self, state):
-        state, torch_state = _persistence.split_state(state)
+        state, torch_state = _persistence.unpack(state)
         super().__setstate__(state)
-        _persistence.restore_torch_state(self, torch_state)
+        if torch_state is None:
+            return
+        if torch_state.get("device_is_torch_device"):
+            self.device = torch.device(self.device)
+        generator = None
+        if "generator" in torch_state:
+            generator = torch.Generator()
+            generator.set_state(torch.from_numpy(torch_state["generator"].copy()))
+            self._generator = generator
+        if "module" in torch_state:
+            self._restore_net(torch_state, generator)
 
-    # ----------------------------------------------------------------------------- internals
-    def _validate_input(self, X, y, reset):
+    def _restore_net(self, torch_state: dict, generator) -> None:
+        """Rebuild ``net_`` from a saved state, with the configuration it was built with (its
+        saved layer sizes, after pruning) on the current ``device`` or the CPU if it is absent."""
+        layer_sizes = torch_state["layer_sizes"]
+        params = dict(self._built_with, hidden_layer_sizes=tuple(layer_sizes[1:-1]))
+        net = self._build_net(
+            params,
+            layer_sizes[0],
+            layer_sizes[-1],
+            torch_state["batch_size"],
+            generator if generator is not None else torch.Generator(),
+            _persistence.loading_device(self.device),
+        )
+        if generator is not None:
+            # Building drew random numbers for an initialization that is about to be overwritten.
+            generator.set_state(torch.from_numpy(torch_state["generator"].copy()))
+        net.module_.load_state_dict(_persistence.to_torch_tree(torch_state["module"]))
+        net.optimizer_.load_state_dict(_persistence.to_torch_tree(torch_state["optimizer"]))
+        for name, callback_state in torch_state.get("callbacks", {}).items():
+            callback = net.callback(name)
+            if callback is not None:
+                callback.load_state_dict(callback_state)
+        self.net_ = net
+        self._inference = InferenceCopy()
+
+    # ------------------------------------------------------------------------- the fit steps
+    def _fit(self, X, y, incremental, classes=None):
+        new_network = not self.__sklearn_is_fitted__() or not (self.warm_start or incremental)
+        with self._unchanged_on_error():
+            if incremental:
+                _check_partial_fit_first_call(self, classes)
+            X, y = self._validate_training_data(X, y, new_network, incremental)
+            if new_network:
+                self._build_network(n_features=X.shape[1], n_samples=len(X))
+            else:
+                self._check_network_unchanged()
+            self._configure_call(incremental, new_network, n_samples=len(X))
+            X_tensor, y_tensor = self._training_tensors(X, y)
+        self._train(X_tensor, y_tensor, epochs=1 if incremental else self.max_iter)
+        if not incremental:
+            self._warn_if_not_converged()
+        return self
+
+    @contextlib.contextmanager
+    def _unchanged_on_error(self):
+        """Leave the estimator exactly as it was if preparing a fit fails (bad data, a network
+        that cannot be built): no half-fitted estimator whose ``predict`` fails oddly."""
+        before = dict(vars(self))
+        try:
+            yield
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
+    def _validate_training_data(self, X, y, new_network, incremental):
         X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=reset,
-            dtype=(np.float32, np.float64),
-            accept_sparse=False,
+            self, X, y, reset=new_network, dtype=(np.float32, np.float64), accept_sparse=False
         )
         check_classification_targets(y)
-        return X, y
+        return X, self._encode_labels(y, reset=new_network and not incremental)
 
     def _encode_labels(self, y, reset):
         """Class indices of ``y``; ``reset`` learns ``classes_`` from it, else they must match."""
@@ -273,16 +516,113 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
             )
         return np.searchsorted(classes, y)
 
-    def _layer_sizes(self, n_features, n_outputs):
-        hidden = self.hidden_layer_sizes
-        hidden = [hidden] if isinstance(hidden, Integral) else list(hidden)
-        if not all(isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in hidden):
+    def _build_network(self, n_features, n_samples):
+        """A new network, its generator, and the record of the parameters it was built with."""
+        params = copy.deepcopy(self.get_params(deep=False))
+        params["device"] = str(params["device"])
+        self._generator = _torch_generator(self.random_state)
+        self.net_ = self._build_net(
+            params,
+            n_features,
+            len(self.classes_),
+            n_samples,
+            self._generator,
+            self._device(),
+        )
+        self._built_with = params
+        self._inference = InferenceCopy()
+
+    def _check_network_unchanged(self):
+        """Refuse to continue a network whose defining parameters were changed since it was
+        built (MLPClassifier refuses a new ``hidden_layer_sizes`` the same way)."""
+        changed = [
+            name
+            for name in self._module_params
+            if not _same_value(
+                self._comparable(name, getattr(self, name)),
+                self._comparable(name, self._built_with[name]),
+            )
+        ]
+        if changed:
+            details = ", ".join(
+                f"{name}={self._built_with[name]!r} -> {getattr(self, name)!r}" for name in changed
+            )
+            raise ValueError(
+                f"The network was built with other parameters than the current ones ({details}); "
+                "warm_start and partial_fit continue the network as built. Set them back, or fit "
+                "with warm_start=False to build a new network."
+            )
+
+    @staticmethod
+    def _comparable(name, value):
+        return _hidden_sizes(value) if name == "hidden_layer_sizes" else value
+
+    def _configure_call(self, incremental, new_network, n_samples):
+        """Set this call's batch size, penalty, optimizer, validation split and stopping rule."""
+        net = self.net_
+        early_stopping = self.early_stopping and not incremental
+        train_split = None
+        if early_stopping:
+            seed = int(torch.randint(2**31 - 1, (1,), generator=self._generator))
+            train_split = StratifiedTensorSplit(self.validation_fraction, seed)
+        net.set_params(
+            batch_size=self._batch_size(n_samples), penalty=self._penalty(), train_split=train_split
+        )
+        if not (incremental or new_network):
+            # As in MLPClassifier, a warm-started fit starts a fresh optimizer from the current
+            # solver parameters; partial_fit keeps the optimizer's state.
+            for name, value in self._optimizer_params().items():
+                setattr(net, name, value)
+            net.initialize_optimizer()
+        plateau = net.callback("plateau")
+        monitor = "valid_acc" if early_stopping else "train_loss"
+        if early_stopping or plateau.monitor != monitor:
+            plateau.set_params(monitor=monitor, lower_is_better=not early_stopping)
+            plateau.restart()
+        plateau.set_params(
+            tol=self.tol, n_iter_no_change=self.n_iter_no_change, stop=not incremental
+        )
+
+    def _training_tensors(self, X, y):
+        self._device()  # the requested device must exist (a model loaded without its GPU)
+        device = next(self.net_.module_.parameters()).device
+        return _as_tensor(X, torch.float32, device), _as_tensor(y, torch.int64, device)
+
+    def _train(self, X, y, epochs):
+        start = time.perf_counter()
+        try:
+            self.net_.train(X, y, epochs=epochs)
+        except TrainingDiverged as diverged:
+            restored = f"epoch {diverged.epochs_kept}" if diverged.epochs_kept else "the start"
+            raise ValueError(
+                f"Training diverged: {diverged}. The parameters from the end of the last epoch "
+                f"with a finite loss ({restored} of this call) were restored and the optimizer "
+                "was reset. Lower learning_rate_init, scale X (e.g. with StandardScaler) or "
+                "add alpha."
+            ) from None
+        finally:
+            self.fit_time_ = time.perf_counter() - start
+
+    def _warn_if_not_converged(self):
+        if not self.net_.callback("plateau").converged_ and self.n_iter_ == self.max_iter:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=5,  # this, _fit, fit, _fit_context: the caller of fit
+            )
+
+    # ------------------------------------------------------------------- building the network
+    def _layer_sizes(self, n_features, n_outputs, hidden=None):
+        hidden = self.hidden_layer_sizes if hidden is None else hidden
+        sizes = [hidden] if isinstance(hidden, Integral) else list(hidden)
+        if not all(isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in sizes):
             raise InvalidParameterError(
                 f"The 'hidden_layer_sizes' parameter of {type(self).__name__} must be an int >= 1 "
                 "or a sequence of ints >= 1 (one per hidden layer). "
-                f"Got {self.hidden_layer_sizes!r} instead."
+                f"Got {hidden!r} instead."
             )
-        return [n_features, *(int(h) for h in hidden), n_outputs]
+        return [n_features, *(int(h) for h in sizes), n_outputs]
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
@@ -318,137 +658,75 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
             )
         return params
 
-    def _build_net(self, n_features, n_outputs, n_samples, generator):
-        module = self._build_module(n_features, n_outputs, generator).to(self._device())
+    def _user_callbacks(self, callbacks) -> list:
+        """Copies of the user's ``callbacks`` (the parameter itself stays unfitted), named."""
+        named = []
+        for item in callbacks or []:
+            name, callback = item if isinstance(item, tuple) else (None, item)
+            if not isinstance(callback, Callback):
+                raise TypeError(
+                    "callbacks must be a list of skorch callbacks (skorch.callbacks.Callback "
+                    f"instances) or (name, callback) pairs; got {item!r}."
+                )
+            name = name or type(callback).__name__
+            if name in _OWN_CALLBACKS:
+                raise ValueError(
+                    f"The callback name {name!r} is taken by the estimator's own callbacks "
+                    f"{list(_OWN_CALLBACKS)}; pass it as a (name, callback) pair with another name."
+                )
+            named.append((name, copy.deepcopy(callback)))
+        return named
+
+    def _build_net(self, params, n_features, n_outputs, n_samples, generator, device):
+        """The skorch net over a new module built from ``params``, with every callback."""
+        module = self._build_module(n_features, n_outputs, generator, params=params).to(device)
+        callbacks = [
+            ("divergence", DivergenceGuard()),
+            (
+                "valid_acc",
+                EpochScoring(
+                    validation_accuracy, lower_is_better=False, on_train=False, name="valid_acc"
+                ),
+            ),
+            ("curves", TrainingCurves()),
+            ("plateau", PlateauStopping()),
+            ("best_epoch", KeepBestEpoch()),
+            *self._module_callbacks(params),
+            *recording_callbacks(params["record_positions"]),
+            *self._user_callbacks(params["callbacks"]),
+        ]
+        verbose = int(params["verbose"])
+        if verbose:
+            callbacks.append(("print_log", EpochLog()))
+        if verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar()))
         net = PosNet(
             module=module,
             criterion=torch.nn.CrossEntropyLoss,
             penalty=self._penalty(),
             batch_size=self._batch_size(n_samples),
-            max_epochs=self.max_iter,
+            max_epochs=params["max_iter"],
             train_split=None,
             dataset=TensorDataset,
             iterator_train=TensorBatches,
-            iterator_train__shuffle=self.shuffle,
+            iterator_train__shuffle=params["shuffle"],
             iterator_train__generator=generator,
             iterator_valid=TensorBatches,
-            callbacks=self._callbacks() + recording_callbacks(self.record_positions),
-            device=self.device,
-            verbose=int(self.verbose),
+            callbacks=callbacks,
+            device=device,
+            verbose=verbose,
             **self._optimizer_params(),
         )
         return net.initialize()
 
-    def _fit(self, X, y, incremental):
-        first_pass = not hasattr(self, "net_") or (not self.warm_start and not incremental)
-        X, y = self._validate_input(X, y, reset=first_pass)
-        y = self._encode_labels(y, reset=first_pass and not incremental)
-        n_samples, n_features = X.shape
-        device = self._device()
-
-        if first_pass:
-            self._generator = _torch_generator(self.random_state)
-            n_outputs = len(self.classes_)
-            self.net_ = self._build_net(n_features, n_outputs, n_samples, self._generator)
-            self.loss_curve_ = []
-            self.best_loss_ = np.inf
-            self._no_improvement_count = 0
-        else:
-            # Later calls may pass another number of rows: re-derive the batch size.
-            self.net_.set_params(batch_size=self._batch_size(n_samples))
-            if not incremental:
-                # As in MLPClassifier, a warm-started fit starts a fresh optimizer from the
-                # current solver parameters; partial_fit keeps the optimizer's state.
-                for name, value in self._optimizer_params().items():
-                    setattr(self.net_, name, value)
-                self.net_.initialize_optimizer()
-
-        early_stopping = self.early_stopping and not incremental
-        validation_data = None
-        if early_stopping:
-            split_seed = int(torch.randint(2**31 - 1, (1,), generator=self._generator))
-            X, X_val, y, y_val = train_test_split(
-                X, y, test_size=self.validation_fraction, stratify=y, random_state=split_seed
-            )
-            validation_data = (
-                _as_tensor(X_val, torch.float32, device),
-                _as_tensor(y_val, torch.int64, device),
-            )
-        X_tensor = _as_tensor(X, torch.float32, device)
-        y_tensor = _as_tensor(y, torch.int64, device)
-
-        monitor = TrainingMonitor(
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            validation_data=validation_data,
-            stop=not incremental,
-        ).initialize()
-        if not early_stopping and self.best_loss_ is not None:
-            # Continue the loss-based stopping count of earlier calls (None after a fit with
-            # early stopping, which tracked the validation score instead).
-            monitor.best_loss = self.best_loss_
-            monitor.no_improvement_count = self._no_improvement_count
-        self.net_.callbacks_ = [
-            (name, cb) for name, cb in self.net_.callbacks_ if name != "monitor"
-        ] + [("monitor", monitor)]
-        self.net_.callbacks_.sort(key=lambda item: item[0] == "print_log")
-
-        start = time.perf_counter()
-        epochs = 1 if incremental else self.max_iter
-        divergence = None
-        try:
-            self.net_.partial_fit(X_tensor, y_tensor, epochs=epochs)
-        except FloatingPointError as error:
-            # Back to the end of the last finite epoch; the bookkeeping below then describes it.
-            divergence = error
-            monitor.restore_last_finite_state(self.net_)
-            monitor.validation_data = None
-        self.fit_time_ = time.perf_counter() - start
-
-        self.n_iter_ = monitor.n_epochs
-        self.loss_curve_ = self.loss_curve_ + monitor.loss_curve
-        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else None
-        self._no_improvement_count = monitor.no_improvement_count
-        if early_stopping:
-            self.validation_scores_ = monitor.validation_scores
-            self.best_validation_score_ = monitor.best_validation_score
-            self.best_loss_ = None
-            if monitor.best_state is not None:
-                self.net_.module_.load_state_dict(monitor.best_state)
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-            self.best_loss_ = min(self.best_loss_ or np.inf, monitor.best_loss)
-        if divergence is not None:
-            store_recorded_history(self, self.net_)
-            restored = f"epoch {monitor.n_epochs}" if monitor.n_epochs else "the start"
-            raise ValueError(
-                f"Training diverged: {divergence}. The parameters from the end of the last epoch "
-                f"with a finite loss ({restored} of this call) were restored and the optimizer "
-                "was reset. Lower learning_rate_init, scale X (e.g. with StandardScaler) or "
-                "add alpha."
-            ) from None
-        if not incremental and not monitor.converged and self.n_iter_ == self.max_iter:
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                "optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=4,  # _fit, fit, _fit_context: the caller of fit
-            )
-        store_recorded_history(self, self.net_)
-        return self
-
-    def _forward(self, X, *, features: bool = False) -> torch.Tensor:
+    # ------------------------------------------------------------------------------ inference
+    def _inference_forward(self, X, *, features: bool = False) -> torch.Tensor:
         """Logits of the fitted module for X (with ``features``, the activations of its last
-        hidden layer), as a CPU float64 tensor.
-
-        Inference runs in float64 on a copy of the module, so that a row's prediction does not
-        depend on which other rows are predicted with it (float32 matrix products round
-        differently for different batch sizes).
-        """
+        hidden layer), as a CPU float64 tensor, from the cached float64 copy of the module
+        (see :mod:`sklearn_posnet._inference`)."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=False)
-        module = copy.deepcopy(self.net_.module_).double().eval()
+        module = self._inference.get(self.net_.module_)
         compute = module.features if features else module
         device = next(module.parameters()).device
         chunks = []

@@ -1,18 +1,22 @@
 """Saving fitted estimators as numpy arrays and builtins, never as pickled torch objects.
 
-A fitted estimator holds a skorch net (torch module, optimizer) and a torch random generator.
-:meth:`~sklearn_posnet._base.BasePositionalClassifier.__getstate__` replaces them by one plain
-dictionary of numpy arrays and builtins (:func:`plain_state`), and ``__setstate__`` rebuilds them
-from it (:func:`restore_torch_state`). pickle, joblib and :mod:`skops.io` therefore all store the
-same thing, and:
+A fitted estimator holds a skorch net (torch module, optimizer, callbacks) and a torch random
+generator. Its ``__getstate__`` describes them as one plain dictionary (module and optimizer
+``state_dict``, the layer sizes, the batch size, the state of every callback that has one, the
+generator's state), which :func:`to_numpy_tree` turns into numpy arrays and builtins, stored under
+one key (:func:`pack`); its ``__setstate__`` takes that dictionary back (:func:`unpack`) and
+rebuilds the net with the configuration the model was built with. pickle, joblib and
+:mod:`skops.io` therefore all store the same thing, and:
 
 - a model fitted on a GPU loads on a machine without one: the arrays carry no device, and the
-  module is rebuilt on the CPU (with a warning) when the saved ``device`` is not available;
+  module is rebuilt on the CPU (with a warning) when the saved ``device`` is not available
+  (:func:`loading_device`);
 - :mod:`skops.io` needs to trust nothing but our own estimator classes, because the state holds
   no torch or skorch object;
-- nothing is lost for further training: the optimizer's state, the random generator's state and
-  the batch size come back, so ``partial_fit`` after a round trip continues exactly as without one
-  (the skorch ``history`` is not kept: ``loss_curve_`` and the other fitted attributes are).
+- nothing is lost for further training: the optimizer's state, the random generator's state, the
+  batch size and the callbacks' state (loss curve, stopping count, recorded positions) come
+  back, so ``partial_fit`` after a round trip continues exactly as without one (the skorch
+  ``history`` is not kept).
 """
 
 from __future__ import annotations
@@ -21,80 +25,59 @@ import warnings
 
 import numpy as np
 import torch
-from sklearn.base import clone
 
-from ._recording import resume_recording
+__all__ = ["FORMAT_VERSION", "loading_device", "pack", "to_numpy_tree", "to_torch_tree", "unpack"]
 
-__all__ = ["FORMAT_VERSION", "plain_state", "restore_torch_state", "split_state"]
-
-#: Version of the layout of the saved torch state, stored with it.
-FORMAT_VERSION = 1
+#: Version of the layout of the saved torch state, stored with it. 2: the configuration the
+#: network was built with and the callbacks' state are saved.
+FORMAT_VERSION = 2
 _KEY = "_torch_state"
 
 
-def _to_numpy_tree(value):
+def to_numpy_tree(value):
     """``value`` with every tensor replaced by a numpy array (on the host), recursively."""
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().numpy().copy()
     if isinstance(value, dict):
-        return {key: _to_numpy_tree(item) for key, item in value.items()}
+        return {key: to_numpy_tree(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_to_numpy_tree(item) for item in value)
+        return type(value)(to_numpy_tree(item) for item in value)
     return value
 
 
-def _to_torch_tree(value):
-    """Inverse of :func:`_to_numpy_tree`: every numpy array becomes a tensor."""
+def to_torch_tree(value):
+    """Inverse of :func:`to_numpy_tree`: every numpy array becomes a tensor."""
     if isinstance(value, np.ndarray):
         # A copy in memory torch allocated, aligned as every tensor a fit creates: the fused
         # optimizer kernels' results must not depend on where an unpickled array happened to lie.
         return torch.from_numpy(value).clone()
     if isinstance(value, dict):
-        return {key: _to_torch_tree(item) for key, item in value.items()}
+        return {key: to_torch_tree(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_to_torch_tree(item) for item in value)
+        return type(value)(to_torch_tree(item) for item in value)
     return value
 
 
-def plain_state(state: dict) -> dict:
-    """The estimator's ``__dict__`` copy ``state`` with its torch objects replaced by arrays.
-
-    ``net_`` becomes the module's ``state_dict`` as numpy arrays, its neuron counts per layer
-    (pruning may have changed them), the optimizer's ``state_dict`` as arrays and the batch size;
-    ``_generator`` becomes its state as a uint8 array; a ``torch.device`` parameter becomes a
-    string. All of it is stored under one key. ``state`` is modified and returned.
-    """
-    torch_state: dict = {"format": FORMAT_VERSION}
-    net = state.pop("net_", None)
-    if net is not None:
-        module = net.module_
-        torch_state["module"] = _to_numpy_tree(dict(module.state_dict()))
-        torch_state["layer_sizes"] = [int(n) for n in module.layer_sizes]
-        torch_state["optimizer"] = _to_numpy_tree(net.optimizer_.state_dict())
-        torch_state["batch_size"] = int(net.batch_size)
-    generator = state.pop("_generator", None)
-    if generator is not None:
-        torch_state["generator"] = generator.get_state().numpy().copy()
-    if isinstance(state.get("device"), torch.device):
-        state["device"] = str(state["device"])
-        torch_state["device_is_torch_device"] = True
-    state[_KEY] = torch_state
+def pack(state: dict, torch_state: dict) -> dict:
+    """Store ``torch_state`` (tensors allowed) in the estimator's ``__dict__`` copy ``state`` as
+    numpy arrays and builtins, with the format version; ``state`` is modified and returned."""
+    state[_KEY] = {"format": FORMAT_VERSION, **to_numpy_tree(torch_state)}
     return state
 
 
-def split_state(state: dict) -> tuple[dict, dict | None]:
+def unpack(state: dict) -> tuple[dict, dict | None]:
     """Separate the saved torch state (None for a state saved without it) from the rest."""
     state = dict(state)
     torch_state = state.pop(_KEY, None)
     if torch_state is not None and torch_state.get("format") != FORMAT_VERSION:
         raise ValueError(
             f"This estimator was saved in format {torch_state.get('format')!r}; this version of "
-            f"sklearn_posnet reads format {FORMAT_VERSION}."
+            f"sklearn_posnet reads format {FORMAT_VERSION}. Refit it with this version."
         )
     return state, torch_state
 
 
-def _loading_device(device) -> torch.device:
+def loading_device(device) -> torch.device:
     """``device``, or the CPU (with a warning) when it is a CUDA device this machine lacks."""
     device = torch.device(device)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -102,48 +85,7 @@ def _loading_device(device) -> torch.device:
             f"This model was fitted with device={str(device)!r} but CUDA is not available: it "
             "was loaded on the CPU. Predictions work; set_params(device='cpu') to train further.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
         return torch.device("cpu")
     return device
-
-
-def restore_torch_state(estimator, torch_state: dict | None) -> None:
-    """Rebuild ``net_`` and ``_generator`` of ``estimator`` from :func:`plain_state`'s output.
-
-    The module is built by the estimator's own code from its parameters, with the hidden layer
-    sizes of the saved module, on the saved device or the CPU when that device is missing, and
-    then receives the saved parameters and optimizer state.
-    """
-    if torch_state is None:
-        return
-    if torch_state.get("device_is_torch_device"):
-        estimator.device = torch.device(estimator.device)
-    generator = None
-    if "generator" in torch_state:
-        generator_state = torch.from_numpy(torch_state["generator"].copy())
-        generator = torch.Generator()
-        generator.set_state(generator_state)
-        estimator._generator = generator
-    if "module" not in torch_state:
-        return
-
-    layer_sizes = torch_state["layer_sizes"]
-    device = _loading_device(estimator.device)
-    builder = clone(estimator).set_params(
-        hidden_layer_sizes=tuple(layer_sizes[1:-1]), device=str(device)
-    )
-    net = builder._build_net(
-        layer_sizes[0],
-        layer_sizes[-1],
-        torch_state["batch_size"],
-        generator if generator is not None else torch.Generator(),
-    )
-    if generator is not None:
-        # Building drew random numbers for the initialization that is about to be overwritten.
-        generator.set_state(generator_state)
-    net.module_.load_state_dict(_to_torch_tree(torch_state["module"]))
-    net.optimizer_.load_state_dict(_to_torch_tree(torch_state["optimizer"]))
-    net.set_params(batch_size=torch_state["batch_size"])
-    resume_recording(estimator, net)
-    estimator.net_ = net

@@ -1,18 +1,21 @@
 """Recording where the neurons are while a network trains, for animations and analysis.
 
 :class:`PositionRecorder` is a skorch callback; the estimators add it when their
-``record_positions`` parameter asks for it and copy what it recorded into the fitted attributes
-``positions_history_``, ``dipoles_history_`` and ``positions_history_epochs_``.
+``record_positions`` parameter asks for it, and read their fitted attributes
+``positions_history_``, ``dipoles_history_`` and ``positions_history_epochs_`` from it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from skorch.callbacks import Callback
 
-__all__ = ["PositionRecorder", "recording_callbacks", "resume_recording", "store_recorded_history"]
+__all__ = ["PositionRecorder", "recording_callbacks"]
 
-_NAME = "position_recorder"
+#: The name under which the estimators register the recorder with their net.
+RECORDER_NAME = "position_recorder"
 
 
 def _snapshot(parameters) -> list[np.ndarray]:
@@ -49,10 +52,10 @@ class PositionRecorder(Callback):
         self.positions = []
         self.dipoles = None
         self.epochs = []
-        self._epochs_done = 0
+        self.epochs_done_ = 0
+        self.steps_ = 0
         self._batches_in_epoch = 0
         self._batches_per_epoch = 1
-        self._steps = 0
         return self
 
     def _record(self, net, epoch: float) -> None:
@@ -77,15 +80,52 @@ class PositionRecorder(Callback):
         if not training:
             return
         self._batches_in_epoch += 1
-        self._steps += 1
-        if self.every_n_batches is not None and self._steps % self.every_n_batches == 0:
+        self.steps_ += 1
+        if self.every_n_batches is not None and self.steps_ % self.every_n_batches == 0:
             fraction = min(1.0, self._batches_in_epoch / self._batches_per_epoch)
-            self._record(net, self._epochs_done + fraction)
+            self._record(net, self.epochs_done_ + fraction)
 
     def on_epoch_end(self, net, **kwargs):
-        self._epochs_done += 1
+        self.epochs_done_ += 1
         if self.every_n_batches is None:
-            self._record(net, self._epochs_done)
+            self._record(net, self.epochs_done_)
+
+    def select_hidden_neurons(self, keep: Sequence[np.ndarray]) -> None:
+        """Keep, in every recorded frame, only the hidden neurons the network keeps.
+
+        ``keep[l]`` indexes the neurons of hidden layer ``l + 1``; input and output layers are
+        left whole. Every frame then has the shapes of the pruned network, and the kept
+        neurons' trajectories stay complete.
+        """
+
+        def sliced(frame):
+            return [
+                frame[0],
+                *(layer[np.asarray(k)] for layer, k in zip(frame[1:-1], keep, strict=True)),
+                frame[-1],
+            ]
+
+        self.positions = [sliced(frame) for frame in self.positions]
+        if self.dipoles is not None:
+            self.dipoles = [sliced(frame) for frame in self.dipoles]
+
+    def state_dict(self) -> dict:
+        """The frames and counters, as lists of numpy arrays and builtins."""
+        return {
+            "positions": [list(frame) for frame in self.positions],
+            "dipoles": None if self.dipoles is None else [list(f) for f in self.dipoles],
+            "epochs": [float(epoch) for epoch in self.epochs],
+            "epochs_done": int(self.epochs_done_),
+            "steps": int(self.steps_),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.positions = [list(frame) for frame in state["positions"]]
+        dipoles = state["dipoles"]
+        self.dipoles = None if dipoles is None else [list(frame) for frame in dipoles]
+        self.epochs = [float(epoch) for epoch in state["epochs"]]
+        self.epochs_done_ = int(state["epochs_done"])
+        self.steps_ = int(state["steps"])
 
 
 def recording_callbacks(record_positions: bool | int) -> list:
@@ -97,34 +137,4 @@ def recording_callbacks(record_positions: bool | int) -> list:
     if record_positions is False or record_positions is None:
         return []
     every = None if record_positions is True else int(record_positions)
-    return [(_NAME, PositionRecorder(every_n_batches=every))]
-
-
-def store_recorded_history(estimator, net) -> None:
-    """Set the estimator's history attributes from the recorder of ``net`` (None when absent)."""
-    recorder = dict(net.callbacks_).get(_NAME)
-    if recorder is None:
-        estimator.positions_history_ = None
-        estimator.dipoles_history_ = None
-        estimator.positions_history_epochs_ = None
-        return
-    estimator.positions_history_ = list(recorder.positions)
-    estimator.dipoles_history_ = None if recorder.dipoles is None else list(recorder.dipoles)
-    estimator.positions_history_epochs_ = np.asarray(recorder.epochs, dtype=float)
-
-
-def resume_recording(estimator, net) -> None:
-    """Seed the recorder of a rebuilt ``net`` (after unpickling) with the estimator's history.
-
-    Later ``partial_fit`` calls then append to the frames recorded before the model was saved,
-    as they do without the round trip.
-    """
-    recorder = dict(net.callbacks_).get(_NAME)
-    frames = getattr(estimator, "positions_history_", None)
-    if recorder is None or not frames:
-        return
-    recorder.positions = list(frames)
-    dipoles = getattr(estimator, "dipoles_history_", None)
-    recorder.dipoles = None if dipoles is None else list(dipoles)
-    recorder.epochs = [float(epoch) for epoch in estimator.positions_history_epochs_]
-    recorder._epochs_done = int(np.floor(recorder.epochs[-1]))
+    return [(RECORDER_NAME, PositionRecorder(every_n_batches=every))]

@@ -1,23 +1,77 @@
-"""The skorch net every estimator drives, fed by slicing tensors, and its callbacks.
+"""The skorch net every estimator drives, its data pipeline, and one callback per training concern.
 
 skorch's default ``Dataset`` indexes one sample at a time and collates; for data that already sits
 in memory as one tensor that costs more than the training step itself. Here a batch is a slice
 (or a gather of shuffled indices) of tensors that live on the training device for the whole fit.
+
+The training concerns are skorch callbacks, each owning its own state:
+
+- :class:`DivergenceGuard`: stops at the first non-finite loss or parameter and puts back the
+  parameters of the last finite epoch;
+- :class:`TrainingCurves`: the loss curve over all calls and the validation scores of this call;
+- :class:`PlateauStopping`: MLPClassifier's ``tol``/``n_iter_no_change`` stopping rule;
+- :class:`KeepBestEpoch`: with early stopping, the parameters of the best-scoring epoch;
+- :class:`~sklearn_posnet._recording.PositionRecorder`: where the neurons were during training.
+
+The estimators read their fitted attributes from these callbacks; nothing is copied back and
+forth.
 """
 
 from __future__ import annotations
 
 import copy
+import linecache
+import re
+import sys
 
 import numpy as np
 import torch
+from sklearn.model_selection import train_test_split
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 
-__all__ = ["PosNet", "TensorBatches", "TensorDataset", "TrainingMonitor"]
+__all__ = [
+    "DivergenceGuard",
+    "EpochLog",
+    "KeepBestEpoch",
+    "PlateauStopping",
+    "PosNet",
+    "RemoveMeanPositionGradient",
+    "StopTraining",
+    "StratifiedTensorSplit",
+    "TensorBatches",
+    "TensorDataset",
+    "TrainingCurves",
+    "TrainingDiverged",
+    "validation_accuracy",
+]
 
 
-class TensorDataset:
+class StopTraining(Exception):
+    """Raised by a callback to end training quietly after the current epoch.
+
+    skorch's own convention is to raise ``KeyboardInterrupt``, which cannot be told apart from a
+    user's Ctrl-C; the package's callbacks raise this instead, and :meth:`PosNet.train` lets a
+    real ``KeyboardInterrupt`` through.
+    """
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss or the parameters became non-finite; the last finite epoch was put back.
+
+    Attributes
+    ----------
+    epochs_kept : int
+        Epochs of this call whose parameters were kept (0: those at the start of the call).
+    """
+
+    def __init__(self, reason: str, epochs_kept: int):
+        super().__init__(reason)
+        self.epochs_kept = epochs_kept
+
+
+# ------------------------------------------------------------------------------------ data
+class TensorDataset(torch.utils.data.Dataset):
     """Input and target tensors of equal length (the target may be None)."""
 
     def __init__(self, X: torch.Tensor, y: torch.Tensor | None = None):
@@ -26,6 +80,9 @@ class TensorDataset:
 
     def __len__(self) -> int:
         return len(self.X)
+
+    def __getitem__(self, index):
+        return self.X[index], (None if self.y is None else self.y[index])
 
 
 class TensorBatches:
@@ -64,6 +121,64 @@ class TensorBatches:
                 yield X[start : start + size], (None if y is None else y[start : start + size])
 
 
+class StratifiedTensorSplit:
+    """skorch ``train_split``: hold out a stratified ``fraction`` of a :class:`TensorDataset`.
+
+    skorch's ``ValidSplit`` returns ``Subset`` objects that index one sample at a time; this
+    returns two :class:`TensorDataset` so that both keep being sliced in batches.
+
+    Parameters
+    ----------
+    fraction : float
+        Share of the rows held out.
+    seed : int
+        Seeds the split (the estimator draws it from its own generator).
+    """
+
+    def __init__(self, fraction: float, seed: int):
+        self.fraction = fraction
+        self.seed = seed
+
+    def __call__(self, dataset, y=None, **fit_params):
+        labels = dataset.y.cpu().numpy()
+        train, valid = train_test_split(
+            np.arange(len(labels)),
+            test_size=self.fraction,
+            stratify=labels,
+            random_state=self.seed,
+        )
+        train, valid = (torch.as_tensor(rows, device=dataset.X.device) for rows in (train, valid))
+        return (
+            TensorDataset(dataset.X.index_select(0, train), dataset.y.index_select(0, train)),
+            TensorDataset(dataset.X.index_select(0, valid), dataset.y.index_select(0, valid)),
+        )
+
+
+def validation_accuracy(net, dataset, y) -> float:
+    """Accuracy of the logits ``net`` gives for ``dataset`` (for skorch's ``EpochScoring``,
+    which hands in the logits its validation pass cached)."""
+    logits = torch.cat([torch.as_tensor(batch) for batch in net.forward_iter(dataset)])
+    return float((logits.argmax(dim=1).cpu().numpy() == np.asarray(y)).mean())
+
+
+# ------------------------------------------------------------------------------------ net
+def _raised_by_a_callback(interrupt: KeyboardInterrupt) -> bool:
+    """Whether ``interrupt`` is a skorch callback's way of stopping (e.g. ``EarlyStopping``'s
+    ``raise KeyboardInterrupt``) rather than the user's Ctrl-C.
+
+    It is when it was raised by a ``raise KeyboardInterrupt`` statement inside a method of a
+    :class:`skorch.callbacks.Callback`; a signal arrives between any two bytecodes instead.
+    """
+    frame = interrupt.__traceback__
+    if frame is None:
+        return False
+    while frame.tb_next is not None:
+        frame = frame.tb_next
+    owner = frame.tb_frame.f_locals.get("self")
+    line = linecache.getline(frame.tb_frame.f_code.co_filename, frame.tb_lineno).strip()
+    return isinstance(owner, Callback) and line.startswith("raise KeyboardInterrupt")
+
+
 class PosNet(NeuralNet):
     """A skorch ``NeuralNet`` over tensor batches whose training loss adds a penalty.
 
@@ -81,15 +196,12 @@ class PosNet(NeuralNet):
         super().__init__(*args, **kwargs)
         self.penalty = penalty
 
-    @property
-    def _default_callbacks(self):
-        callbacks = [
+    def get_default_callbacks(self):
+        # skorch's defaults but PrintLog, which the estimator adds as EpochLog when verbose.
+        return [
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
         ]
-        if self.verbose:
-            callbacks.append(("print_log", PrintLog()))
-        return callbacks
 
     def get_all_learnable_params(self):
         # Frozen positions (input and output neurons) stay out of the optimizer.
@@ -97,18 +209,13 @@ class PosNet(NeuralNet):
             if param.requires_grad:
                 yield name, param
 
-    def _set_training(self, training=True):
-        # skorch sets the mode before every batch, which walks the whole module tree each time;
-        # only walk it when the mode actually changes.
-        for name in self._modules + self._criteria:
-            module = getattr(self, name + "_")
-            if isinstance(module, torch.nn.Module) and module.training != training:
-                module.train(training)
-
     def train_step_single(self, batch, **fit_params):
         # skorch's, with the penalty formed in the same pass as the logits (see
-        # forward_with_penalty): the batch is already a pair of tensors on the device.
-        self._set_training(True)
+        # forward_with_penalty): the batch is already a pair of tensors on the device. The mode
+        # is set only when it changes: skorch's walk over the module tree on every batch costs
+        # as much as a small network's step.
+        if not self.module_.training:
+            self.module_.train()
         X, y = batch
         if self.penalty is None:
             y_pred = self.module_(X, **fit_params)
@@ -119,104 +226,235 @@ class PosNet(NeuralNet):
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
 
+    def callback(self, name: str):
+        """The initialized callback called ``name``, or None."""
+        return dict(self.callbacks_).get(name)
 
-class TrainingMonitor(Callback):
-    """Keeps MLPClassifier's bookkeeping of a stochastic fit and decides when to stop.
+    def train(self, X, y, epochs: int):
+        """Train ``epochs`` epochs, or until a callback stops training.
 
-    After every epoch it appends the training loss to ``loss_curve``, scores the held-out data when
-    there is some, and counts the epochs without an improvement of more than ``tol``: of the
-    validation accuracy when ``validation_data`` is given, else of the training loss. Training
-    stops (``converged`` becomes True) once that count exceeds ``n_iter_no_change``. With
-    validation data, the parameters of the best-scoring epoch are kept in ``best_state``.
-
-    It also guards against divergence. The loss of every training batch is checked (skorch has
-    already copied it to the host to record it, so this costs no extra device synchronization),
-    and at the end of every epoch the parameters are checked once, so that an overflow in the
-    epoch's last step is caught too. A copy of the parameters is kept at the start of training
-    and after every finite epoch in ``last_finite_state``; the first non-finite value raises
-    :class:`FloatingPointError`, and :meth:`restore_last_finite_state` puts that copy back.
-    """
-
-    def __init__(self, tol, n_iter_no_change, validation_data=None, stop=True):
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.validation_data = validation_data
-        self.stop = stop
-
-    def initialize(self):
-        self.loss_curve = []
-        self.validation_scores = []
-        self.best_loss = np.inf
-        self.best_validation_score = -np.inf
-        self.best_state = None
-        self.no_improvement_count = 0
-        self.converged = False
-        self.n_epochs = 0
-        self.last_finite_state = None
+        skorch's ``partial_fit`` with one difference: it swallows every ``KeyboardInterrupt``,
+        so a user's Ctrl-C would return a half-trained model as if nothing happened. Here a
+        :class:`StopTraining` (or a skorch callback's ``raise KeyboardInterrupt``) ends training
+        quietly, and anything else, the user's interrupt included, propagates after
+        ``on_train_end`` has left the callbacks in a consistent state.
+        """
+        self.notify("on_train_begin", X=X, y=y)
+        try:
+            self.fit_loop(X, y, epochs=epochs)
+        except StopTraining:
+            pass
+        except KeyboardInterrupt as interrupt:
+            if not _raised_by_a_callback(interrupt):
+                raise
+        finally:
+            self.notify("on_train_end", X=X, y=y)
         return self
 
-    def _keep_finite_state(self, net):
-        self.last_finite_state = {
-            name: tensor.detach().clone() for name, tensor in net.module_.state_dict().items()
-        }
 
-    def restore_last_finite_state(self, net):
-        """Load the last finite parameters into ``net`` and give it a fresh optimizer.
+# ------------------------------------------------------------------------------ callbacks
+def _module_state(net) -> dict:
+    return {name: tensor.detach().clone() for name, tensor in net.module_.state_dict().items()}
 
-        The optimizer's state (e.g. Adam's moment estimates) went non-finite with the
-        parameters, so it is rebuilt rather than restored.
-        """
-        net.module_.load_state_dict(self.last_finite_state)
-        net.initialize_optimizer()
+
+class DivergenceGuard(Callback):
+    """Stop at the first non-finite training loss or parameter, back at the last finite epoch.
+
+    The loss of every training batch is checked (skorch has already copied it to the host to
+    record it, so this costs no extra device synchronization), and at the end of every epoch the
+    parameters are checked once, so that an overflow in the epoch's last step is caught too. The
+    parameters at the start of each call and after every finite epoch are kept; on the first
+    non-finite value they are put back, the optimizer is rebuilt (its state went non-finite
+    with the parameters) and :class:`TrainingDiverged` is raised.
+    """
+
+    def initialize(self):
+        self.last_finite_state_ = None
+        self.epochs_ = 0
+        return self
 
     def on_train_begin(self, net, **kwargs):
-        if self.last_finite_state is None:
-            self._keep_finite_state(net)
+        self.last_finite_state_ = _module_state(net)
+        self.epochs_ = 0
+
+    def _diverge(self, net, reason: str):
+        net.module_.load_state_dict(self.last_finite_state_)
+        net.initialize_optimizer()
+        raise TrainingDiverged(reason, self.epochs_)
 
     def on_batch_end(self, net, training=False, **kwargs):
         if training:
             # Plain indexing: History's tuple indexing costs more than the check itself.
-            loss = net.history[-1]["batches"][-1]["train_loss"]
+            batches = net.history[-1]["batches"]
+            loss = batches[-1]["train_loss"]
             if not np.isfinite(loss):
-                raise FloatingPointError(
-                    f"the loss became {loss} in epoch {self.n_epochs + 1}, batch "
-                    f"{len(net.history[-1, 'batches'])}"
+                self._diverge(
+                    net,
+                    f"the loss became {loss} in epoch {self.epochs_ + 1}, batch {len(batches)}",
                 )
 
     def on_epoch_end(self, net, **kwargs):
-        loss = float(net.history[-1, "train_loss"])
+        loss = net.history[-1]["train_loss"]
         parameters = [p.detach() for p in net.module_.parameters()]
-        if not (
-            np.isfinite(loss) and bool(torch.stack([p.isfinite().all() for p in parameters]).all())
-        ):
-            raise FloatingPointError(
-                f"the parameters became non-finite in epoch {self.n_epochs + 1}"
-            )
-        self._keep_finite_state(net)
-        self.n_epochs += 1
-        self.loss_curve.append(loss)
-        if self.validation_data is not None:
-            X_val, y_val = self.validation_data
-            with torch.no_grad():
-                net.module_.eval()
-                predicted = net.module_(X_val).argmax(dim=1)
-            score = float((predicted == y_val).float().mean())
-            net.history.record("valid_acc", score)
-            self.validation_scores.append(score)
-            improved = score >= self.best_validation_score + self.tol
-            if score > self.best_validation_score:
-                self.best_validation_score = score
-                self.best_state = copy.deepcopy(net.module_.state_dict())
+        finite = bool(torch.stack([p.isfinite().all() for p in parameters]).all())
+        if not (np.isfinite(loss) and finite):
+            self._diverge(net, f"the parameters became non-finite in epoch {self.epochs_ + 1}")
+        self.last_finite_state_ = _module_state(net)
+        self.epochs_ += 1
+
+
+class TrainingCurves(Callback):
+    """The training loss after every epoch of every call, and this call's validation scores.
+
+    ``loss_curve_`` accumulates across the calls of one network (``partial_fit``, warm starts),
+    as MLPClassifier's does; ``n_epochs_`` and ``validation_scores_`` describe the last call
+    (``validation_scores_`` is None when that call held out no data).
+    """
+
+    def __init__(self, score_name: str = "valid_acc"):
+        self.score_name = score_name
+
+    def initialize(self):
+        self.loss_curve_ = []
+        self.validation_scores_ = None
+        self.n_epochs_ = 0
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        self.n_epochs_ = 0
+        self.validation_scores_ = [] if net.train_split is not None else None
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        self.loss_curve_.append(float(row["train_loss"]))
+        if self.validation_scores_ is not None:
+            self.validation_scores_.append(float(row[self.score_name]))
+        self.n_epochs_ += 1
+
+    def state_dict(self) -> dict:
+        """What a saved model keeps: the loss curve and the last call's figures."""
+        return {
+            "loss_curve": list(self.loss_curve_),
+            "validation_scores": None
+            if self.validation_scores_ is None
+            else list(self.validation_scores_),
+            "n_epochs": int(self.n_epochs_),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.loss_curve_ = [float(v) for v in state["loss_curve"]]
+        scores = state["validation_scores"]
+        self.validation_scores_ = None if scores is None else [float(v) for v in scores]
+        self.n_epochs_ = int(state["n_epochs"])
+
+
+class PlateauStopping(Callback):
+    """MLPClassifier's stopping rule: stop once ``n_iter_no_change`` epochs in a row failed to
+    improve the monitored value by at least ``tol``.
+
+    skorch's ``EarlyStopping`` is not used: it stops by raising ``KeyboardInterrupt`` (see
+    :class:`StopTraining`) and counts differently (its best value moves only on an improvement
+    of ``threshold``; MLPClassifier's moves on any improvement).
+
+    Parameters
+    ----------
+    monitor : str, default="train_loss"
+        The history key to watch.
+    lower_is_better : bool, default=True
+    tol : float, default=1e-4
+    n_iter_no_change : int or inf, default=10
+    stop : bool, default=True
+        Whether to stop; False only counts (``partial_fit`` trains its one epoch regardless).
+
+    Attributes
+    ----------
+    best_ : float
+        The best monitored value so far (kept across calls).
+    no_improvement_count_ : int
+        Epochs since the last improvement by ``tol`` (kept across calls).
+    converged_ : bool
+        Whether this call stopped on the rule.
+    """
+
+    def __init__(
+        self, monitor="train_loss", lower_is_better=True, tol=1e-4, n_iter_no_change=10, stop=True
+    ):
+        self.monitor = monitor
+        self.lower_is_better = lower_is_better
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.stop = stop
+
+    def initialize(self):
+        self.restart()
+        return self
+
+    def restart(self) -> None:
+        """Forget the best value and the count (a new quantity is about to be monitored)."""
+        self.best_ = np.inf if self.lower_is_better else -np.inf
+        self.no_improvement_count_ = 0
+        self.converged_ = False
+
+    def on_train_begin(self, net, **kwargs):
+        self.converged_ = False
+
+    def on_epoch_end(self, net, **kwargs):
+        value = float(net.history[-1][self.monitor])
+        if self.lower_is_better:
+            improved = value <= self.best_ - self.tol
+            self.best_ = min(self.best_, value)
         else:
-            improved = loss <= self.best_loss - self.tol
-            self.best_loss = min(self.best_loss, loss)
-        self.no_improvement_count = 0 if improved else self.no_improvement_count + 1
-        if self.stop and self.no_improvement_count > self.n_iter_no_change:
-            self.converged = True
-            raise KeyboardInterrupt
+            improved = value >= self.best_ + self.tol
+            self.best_ = max(self.best_, value)
+        self.no_improvement_count_ = 0 if improved else self.no_improvement_count_ + 1
+        if self.stop and self.no_improvement_count_ > self.n_iter_no_change:
+            self.converged_ = True
+            raise StopTraining
+
+    def state_dict(self) -> dict:
+        """What a saved model keeps to continue the count exactly."""
+        return {
+            "monitor": self.monitor,
+            "lower_is_better": bool(self.lower_is_better),
+            "best": float(self.best_),
+            "no_improvement_count": int(self.no_improvement_count_),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.set_params(monitor=state["monitor"], lower_is_better=state["lower_is_better"])
+        self.best_ = float(state["best"])
+        self.no_improvement_count_ = int(state["no_improvement_count"])
+
+
+class KeepBestEpoch(Callback):
+    """Keep the parameters of this call's epoch with the highest ``score_name`` (a history key)
+    and put them back when training ends, as MLPClassifier does with early stopping.
+
+    skorch's ``Checkpoint(load_best=True)`` does the same through files; a grid search of
+    hundreds of fits should not write to disk, so the copy stays in memory.
+    """
+
+    def __init__(self, score_name: str = "valid_acc"):
+        self.score_name = score_name
+
+    def initialize(self):
+        self.best_score_ = -np.inf
+        self.best_state_ = None
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        self.initialize()
+
+    def on_epoch_end(self, net, **kwargs):
+        score = net.history[-1].get(self.score_name)
+        if score is not None and score > self.best_score_:
+            self.best_score_ = score
+            self.best_state_ = copy.deepcopy(net.module_.state_dict())
 
     def on_train_end(self, net, **kwargs):
-        self.validation_data = None  # the fitted estimator does not keep the data
+        if self.best_state_ is not None:
+            net.module_.load_state_dict(self.best_state_)
+            self.best_state_ = None
 
 
 class RemoveMeanPositionGradient(Callback):
@@ -224,3 +462,23 @@ class RemoveMeanPositionGradient(Callback):
 
     def on_grad_computed(self, net, named_parameters, **kwargs):
         net.module_.remove_mean_position_gradient()
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class EpochLog(PrintLog):
+    """skorch's ``PrintLog``: one line per epoch, coloured only when the output is a terminal.
+
+    Logs, notebooks' captured output and CI files get plain text, not escape codes.
+    """
+
+    def format_row(self, row, key, color):
+        text = super().format_row(row, key, color)
+        if isinstance(text, str) and not _is_terminal(self.sink):
+            return _ANSI.sub("", text)
+        return text
+
+
+def _is_terminal(sink) -> bool:
+    return sink is print and hasattr(sys.stdout, "isatty") and sys.stdout.isatty()

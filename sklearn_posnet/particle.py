@@ -72,8 +72,10 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
         Tolerance for the optimization: training stops when the loss (or the validation score
         with ``early_stopping``) does not improve by at least ``tol`` for ``n_iter_no_change``
         consecutive epochs.
-    verbose : bool, default=False
-        Whether to print a line of progress per epoch.
+    verbose : bool or int, default=False
+        ``True`` (or 1) prints one line per epoch (training loss, validation loss and accuracy
+        with ``early_stopping``, duration), without colour codes unless the output is a
+        terminal; 2 also shows a progress bar over each epoch's batches.
     warm_start : bool, default=False
         When True, ``fit`` continues from the previous solution.
     momentum : float, default=0.9
@@ -98,6 +100,14 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
         :func:`~sklearn_posnet.plotting.animate_training`: True records after every epoch, an int
         ``k`` after every ``k`` training steps (batches), False nothing. Read when the network is
         built (every ``fit`` without ``warm_start``); frames accumulate over ``partial_fit`` calls.
+    callbacks : list of skorch callbacks, default=None
+        Extra :mod:`skorch.callbacks` run during training, e.g. ``ProgressBar()``,
+        ``LRScheduler(...)``, ``Checkpoint(...)`` or your own ``Callback`` subclass, each as an
+        instance or a ``(name, callback)`` pair. They are copied when the network is built (every
+        ``fit`` without ``warm_start``), so the parameter itself stays as given and is cloned
+        like any other; they see the estimator's skorch net (``net_``). A callback that raises
+        ``KeyboardInterrupt`` to stop (skorch's ``EarlyStopping``) ends training quietly; a real
+        Ctrl-C propagates.
 
     Attributes
     ----------
@@ -184,6 +194,16 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
         "tile_size": [Interval(Integral, 1, None, closed="left"), None],
     }
 
+    _module_params = (
+        "hidden_layer_sizes",
+        "particle_dim",
+        "falloff",
+        "remove_translation",
+        "weight_mode",
+        "tile_size",
+        "activation",
+    )
+
     def __init__(
         self,
         hidden_layer_sizes=(128,),
@@ -214,6 +234,7 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
         n_iter_no_change=10,
         device="cpu",
         record_positions=False,
+        callbacks=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.particle_dim = particle_dim
@@ -242,21 +263,21 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
         self.n_iter_no_change = n_iter_no_change
         self.device = device
         self.record_positions = record_positions
+        self.callbacks = callbacks
 
-    def _build_module(self, n_features, n_outputs, generator):
+    def _build_module(self, n_features, n_outputs, generator, params=None):
+        params = self.get_params() if params is None else params
         return ParticleNetwork(
-            self._layer_sizes(n_features, n_outputs),
-            particle_dim=self.particle_dim,
-            falloff=self.falloff,
-            activation=self.activation,
+            self._layer_sizes(n_features, n_outputs, params["hidden_layer_sizes"]),
+            particle_dim=params["particle_dim"],
+            falloff=params["falloff"],
+            activation=params["activation"],
             generator=generator,
-            weight_mode=self.weight_mode,
-            tile_size=self.tile_size,
+            weight_mode=params["weight_mode"],
+            tile_size=params["tile_size"],
         )
 
-    def _callbacks(self):
-        return (
-            [("remove_translation", RemoveMeanPositionGradient())]
-            if self.remove_translation
-            else []
-        )
+    def _module_callbacks(self, params):
+        if not params["remove_translation"]:
+            return []
+        return [("remove_translation", RemoveMeanPositionGradient())]

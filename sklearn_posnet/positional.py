@@ -85,8 +85,10 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         Tolerance for the optimization: training stops when the loss (or the validation score
         with ``early_stopping``) does not improve by at least ``tol`` for ``n_iter_no_change``
         consecutive epochs.
-    verbose : bool, default=False
-        Whether to print a line of progress per epoch.
+    verbose : bool or int, default=False
+        ``True`` (or 1) prints one line per epoch (training loss, validation loss and accuracy
+        with ``early_stopping``, duration), without colour codes unless the output is a
+        terminal; 2 also shows a progress bar over each epoch's batches.
     warm_start : bool, default=False
         When True, ``fit`` continues from the previous solution.
     momentum : float, default=0.9
@@ -111,6 +113,14 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         :func:`~sklearn_posnet.plotting.animate_training`: True records after every epoch, an int
         ``k`` after every ``k`` training steps (batches), False nothing. Read when the network is
         built (every ``fit`` without ``warm_start``); frames accumulate over ``partial_fit`` calls.
+    callbacks : list of skorch callbacks, default=None
+        Extra :mod:`skorch.callbacks` run during training, e.g. ``ProgressBar()``,
+        ``LRScheduler(...)``, ``Checkpoint(...)`` or your own ``Callback`` subclass, each as an
+        instance or a ``(name, callback)`` pair. They are copied when the network is built (every
+        ``fit`` without ``warm_start``), so the parameter itself stays as given and is cloned
+        like any other; they see the estimator's skorch net (``net_``). A callback that raises
+        ``KeyboardInterrupt`` to stop (skorch's ``EarlyStopping``) ends training quietly; a real
+        Ctrl-C propagates.
 
     Attributes
     ----------
@@ -206,6 +216,19 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         "trainable_positions": [StrOptions({"hidden", "all", "none"})],
     }
 
+    _module_params = (
+        "hidden_layer_sizes",
+        "falloff",
+        "length_scale",
+        "position_dim",
+        "input_layout",
+        "input_shape",
+        "output_layout",
+        "hidden_spread",
+        "trainable_positions",
+        "activation",
+    )
+
     def __init__(
         self,
         hidden_layer_sizes=(100,),
@@ -240,6 +263,7 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         n_iter_no_change=10,
         device="cpu",
         record_positions=False,
+        callbacks=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.falloff = falloff
@@ -272,19 +296,21 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         self.n_iter_no_change = n_iter_no_change
         self.device = device
         self.record_positions = record_positions
+        self.callbacks = callbacks
 
-    def _build_module(self, n_features, n_outputs, generator):
+    def _build_module(self, n_features, n_outputs, generator, params=None):
+        params = self.get_params() if params is None else params
         return PositionalMLP(
-            self._layer_sizes(n_features, n_outputs),
-            position_dim=self.position_dim,
-            falloff=self.falloff,
-            length_scale=self.length_scale,
-            activation=self.activation,
-            input_layout=self.input_layout,
-            input_shape=self.input_shape,
-            output_layout=self.output_layout,
-            hidden_spread=self.hidden_spread,
-            trainable_positions=self.trainable_positions,
+            self._layer_sizes(n_features, n_outputs, params["hidden_layer_sizes"]),
+            position_dim=params["position_dim"],
+            falloff=params["falloff"],
+            length_scale=params["length_scale"],
+            activation=params["activation"],
+            input_layout=params["input_layout"],
+            input_shape=params["input_shape"],
+            output_layout=params["output_layout"],
+            hidden_spread=params["hidden_spread"],
+            trainable_positions=params["trainable_positions"],
             generator=generator,
         )
 

@@ -38,11 +38,15 @@ __all__ = ["NeuronPruner", "plot_pruning_curve", "prune", "pruning_curve"]
 # --------------------------------------------------------------------------------- helpers
 def _fitted_module(estimator) -> torch.nn.Module:
     module = getattr(estimator, "module_", None)
-    if not (hasattr(module, "neuron_scores") and hasattr(module, "select_hidden_neurons")):
+    if not (
+        hasattr(module, "neuron_scores")
+        and hasattr(estimator, "select_hidden_neurons")
+        and hasattr(estimator, "hidden_activations")
+    ):
         raise TypeError(
-            f"{type(estimator).__name__} cannot be pruned: its fitted module_ must provide "
-            "neuron_scores() and select_hidden_neurons() (PositionalMLPClassifier and "
-            "ParticleNetworkClassifier do)."
+            f"{type(estimator).__name__} cannot be pruned: it must provide select_hidden_neurons() "
+            "and hidden_activations(), and its fitted module_ neuron_scores() "
+            "(PositionalMLPClassifier and ParticleNetworkClassifier do)."
         )
     return module
 
@@ -111,22 +115,6 @@ def _kept_neurons(scores: list[np.ndarray], amount, scope: str) -> list[np.ndarr
     for position in removed:
         keep_masks[layer_of[position]][index_of[position]] = False
     return [np.flatnonzero(mask) for mask in keep_masks]
-
-
-def _select_neurons(estimator, kept: list[np.ndarray]) -> None:
-    """Shrink the fitted ``estimator`` in place to the ``kept`` hidden neurons.
-
-    ``hidden_layer_sizes`` becomes the new sizes, and the skorch net gets a new optimizer built
-    on the new parameter tensors: the old one still holds the removed tensors and their moment
-    estimates, and would silently train nothing.
-    """
-    module = _fitted_module(estimator)
-    device = next(module.parameters()).device
-    module.select_hidden_neurons(
-        [torch.as_tensor(k, dtype=torch.int64, device=device) for k in kept]
-    )
-    estimator.hidden_layer_sizes = tuple(module.layer_sizes[1:-1])
-    estimator.net_.initialize_optimizer()
 
 
 def _check_fitted_estimator(estimator) -> None:
@@ -439,7 +427,7 @@ class NeuronPruner(
             estimator = clone(self.estimator).fit(X, y)
         scores = _neuron_scores(estimator, self.criterion)
         kept = _kept_neurons(scores, self.amount, self.scope)
-        _select_neurons(estimator, kept)
+        estimator.select_hidden_neurons(kept)
         for _ in range(self.fine_tune_epochs):
             estimator.partial_fit(X, y)
         self.estimator_ = estimator
@@ -512,7 +500,7 @@ class NeuronPruner(
             float64; the input itself for a network without hidden layers.
         """
         check_is_fitted(self)
-        return self.estimator_._forward(X, features=True).numpy()
+        return self.estimator_.hidden_activations(X)
 
     @property
     def classes_(self) -> np.ndarray:

@@ -1,0 +1,81 @@
+"""Write ``training_expectations.npz``: predictions of fixed fits, to check that refactoring the
+training loop changes no result.
+
+Made with the code at commit 90b5a54 (before the training loop became skorch callbacks):
+``python tests/data/make_training_expectations.py``. Rerun it only when a change of results is
+intended, and say so in the commit. Fits run on one thread: float32 matrix products (and so the
+trained parameters) round differently with another number of threads.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_posnet import ParticleNetworkClassifier, PositionalMLPClassifier
+
+OUT = Path(__file__).with_name("training_expectations.npz")
+
+#: name -> (class, parameters, calls): every fit on the first 400 digits scaled to [0, 1].
+CASES = {
+    "positional": (PositionalMLPClassifier, {"hidden_layer_sizes": (16,), "max_iter": 6}),
+    "vanilla": (
+        PositionalMLPClassifier,
+        {"hidden_layer_sizes": (16, 8), "falloff": "none", "distance_alpha": 0.0, "max_iter": 6},
+    ),
+    "positional_early_stopping": (
+        PositionalMLPClassifier,
+        {"hidden_layer_sizes": (16,), "early_stopping": True, "max_iter": 8},
+    ),
+    "positional_sgd_plateau": (
+        PositionalMLPClassifier,
+        {
+            "hidden_layer_sizes": (16,),
+            "solver": "sgd",
+            "tol": 0.05,
+            "n_iter_no_change": 2,
+            "max_iter": 50,
+        },
+    ),
+    "particle": (ParticleNetworkClassifier, {"hidden_layer_sizes": (16,), "max_iter": 6}),
+}
+
+
+def data():
+    X, y = load_digits(return_X_y=True)
+    return X[:400] / 16, y[:400]
+
+
+def fit_case(name):
+    cls, params = CASES[name]
+    X, y = data()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            estimator = cls(random_state=0, **params).fit(X, y)
+            estimator.partial_fit(X, y)
+        proba = estimator.predict_proba(X)
+    finally:
+        torch.set_num_threads(threads)
+    return estimator, proba
+
+
+def main():
+    arrays = {}
+    for name in CASES:
+        estimator, proba = fit_case(name)
+        arrays[f"{name}_proba"] = proba
+        arrays[f"{name}_loss_curve"] = np.asarray(estimator.loss_curve_)
+    np.savez(OUT, **arrays)
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()
