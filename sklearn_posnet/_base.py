@@ -325,6 +325,23 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         """Number of trainable parameters of the fitted module."""
         return self.module_.n_parameters
 
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """The effective weight matrices in scikit-learn's layout, float64: ``coefs_[i]`` has
+        shape ``(n_in, n_out)`` and maps layer ``i`` to layer ``i + 1``, as
+        :class:`~sklearn.neural_network.MLPClassifier`'s. With ``intercepts_`` and the
+        ``activation``, they are the plain MLP the network is (its output layer has one logit
+        per class, two for a binary problem, and a softmax)."""
+        module = self._inference.get(self.module_)
+        with torch.no_grad():
+            return [w.cpu().numpy().T.copy() for w in module.effective_weights()]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """The biases of every layer, float64: ``intercepts_[i]`` has shape ``(n_out,)``."""
+        module = self._inference.get(self.module_)
+        return [b.detach().cpu().numpy().copy() for b in module.biases]
+
     # ---------------------------------------------------- fitted attributes, read from callbacks
     def _fitted_callback(self, name):
         net = vars(self).get("net_")

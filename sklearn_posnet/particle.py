@@ -137,6 +137,11 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
         The fitted torch module: positions, dipoles and implied weights.
     n_parameters_ : int
         Number of trainable parameters: ``2 * particle_dim * sum(N_l) + sum(N_l for l > 0)``.
+    coefs_ : list of ndarray of shape (n_in, n_out)
+        The effective weight matrices in scikit-learn's layout (float64): with ``intercepts_``
+        and the activation they are the plain MLP this network is.
+    intercepts_ : list of ndarray of shape (n_out,)
+        The biases of every layer (float64).
     positions_history_ : list of list of ndarray or None
         With ``record_positions``: one entry per recorded frame, the first before training, each
         a list with the positions of every neuron layer (arrays of shape ``(n_neurons, dim)``).

@@ -150,6 +150,11 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         The fitted torch module: positions, raw and effective weights.
     n_parameters_ : int
         Number of trainable parameters (weights, biases and hidden positions).
+    coefs_ : list of ndarray of shape (n_in, n_out)
+        The effective weight matrices in scikit-learn's layout (float64): with ``intercepts_``
+        and the activation they are the plain MLP this network is.
+    intercepts_ : list of ndarray of shape (n_out,)
+        The biases of every layer (float64).
     positions_history_ : list of list of ndarray or None
         With ``record_positions``: one entry per recorded frame, the first before training, each
         a list with the positions of every neuron layer (arrays of shape ``(n_neurons, dim)``).

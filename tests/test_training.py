@@ -298,3 +298,34 @@ def test_round_trips_are_exact_after_any_sequence_of_calls(cls, digits, tmp_path
             assert loaded.n_iter_ == estimator.n_iter_
 
     check()
+
+
+# --------------------------------------------------------------------- coefs_ and intercepts_
+_NUMPY_ACTIVATIONS = {
+    "relu": lambda z: np.maximum(z, 0),
+    "tanh": np.tanh,
+    "logistic": lambda z: 1 / (1 + np.exp(-z)),
+    "identity": lambda z: z,
+    "swish": lambda z: z / (1 + np.exp(-z)),
+}
+
+
+@pytest.mark.parametrize("cls", [PositionalMLPClassifier, ParticleNetworkClassifier])
+@pytest.mark.parametrize("activation", sorted(_NUMPY_ACTIVATIONS))
+def test_coefs_and_intercepts_are_the_plain_mlp_the_network_is(digits, cls, activation):
+    X, y = digits
+    estimator = _small(cls, hidden_layer_sizes=(7, 5), activation=activation, max_iter=2)
+    estimator.fit(X, y)
+    coefs, intercepts = estimator.coefs_, estimator.intercepts_
+    sizes = estimator.module_.layer_sizes
+    assert [c.shape for c in coefs] == list(zip(sizes[:-1], sizes[1:]))
+    assert [b.shape for b in intercepts] == [(n,) for n in sizes[1:]]
+    activations = X
+    for layer, (coef, intercept) in enumerate(zip(coefs, intercepts, strict=True)):
+        activations = activations @ coef + intercept
+        if layer < len(coefs) - 1:
+            activations = _NUMPY_ACTIVATIONS[activation](activations)
+    logits = activations - activations.max(axis=1, keepdims=True)
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(proba, estimator.predict_proba(X), rtol=1e-10, atol=1e-12)
+    assert not hasattr(clone(estimator), "coefs_")
