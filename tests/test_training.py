@@ -2,6 +2,7 @@
 output, failed fits, the pruner's doors and the fitted configuration."""
 
 import copy
+import itertools
 import os
 import pickle
 import re
@@ -318,7 +319,7 @@ def test_coefs_and_intercepts_are_the_plain_mlp_the_network_is(digits, cls, acti
     estimator.fit(X, y)
     coefs, intercepts = estimator.coefs_, estimator.intercepts_
     sizes = estimator.module_.layer_sizes
-    assert [c.shape for c in coefs] == list(zip(sizes[:-1], sizes[1:]))
+    assert [c.shape for c in coefs] == list(itertools.pairwise(sizes))
     assert [b.shape for b in intercepts] == [(n,) for n in sizes[1:]]
     activations = X
     for layer, (coef, intercept) in enumerate(zip(coefs, intercepts, strict=True)):
