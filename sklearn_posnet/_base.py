@@ -31,7 +31,7 @@ from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
     check_classification_targets,
 )
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from skorch.callbacks import Callback, EpochScoring, ProgressBar
 
 from . import _persistence
@@ -48,6 +48,7 @@ from ._training import (
     TensorDataset,
     TrainingCurves,
     TrainingDiverged,
+    target_of,
     validation_accuracy,
 )
 from .nn.activations import ACTIVATIONS
@@ -181,7 +182,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
 
     # ----------------------------------------------------------------------------- public API
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -190,16 +191,21 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
             The input data. Sparse matrices are refused: densify them first.
         y : array-like of shape (n_samples,)
             The target class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights, as MLPClassifier's: each batch's loss is the weighted mean of its
+            samples' losses, and the L2 penalty is divided by the batch's total weight instead
+            of its size; with ``early_stopping`` the held-out accuracy is weighted too. None
+            weighs every sample 1.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, sample_weight, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single epoch over the given data.
 
         Parameters
@@ -208,6 +214,8 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
             The input data.
         y : array-like of shape (n_samples,)
             The target class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights (see :meth:`fit`).
         classes : array-like of shape (n_classes,), default=None
             All the classes that can appear in ``y``. Required on the first call, ignored after.
 
@@ -216,7 +224,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         self : object
             The estimator, trained one more epoch.
         """
-        return self._fit(X, y, incremental=True, classes=classes)
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -479,19 +487,23 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         self._inference = InferenceCopy()
 
     # ------------------------------------------------------------------------- the fit steps
-    def _fit(self, X, y, incremental, classes=None):
+    def _fit(self, X, y, sample_weight, incremental, classes=None):
         new_network = not self.__sklearn_is_fitted__() or not (self.warm_start or incremental)
         with self._unchanged_on_error():
             if incremental:
                 _check_partial_fit_first_call(self, classes)
             X, y = self._validate_training_data(X, y, new_network, incremental)
+            if sample_weight is not None:
+                sample_weight = _check_sample_weight(
+                    sample_weight, X, dtype=np.float32, ensure_non_negative=True
+                )
             if new_network:
                 self._build_network(n_features=X.shape[1], n_samples=len(X))
             else:
                 self._check_network_unchanged()
             self._configure_call(incremental, new_network, n_samples=len(X))
-            X_tensor, y_tensor = self._training_tensors(X, y)
-        self._train(X_tensor, y_tensor, epochs=1 if incremental else self.max_iter)
+            X_tensor, target = self._training_tensors(X, y, sample_weight)
+        self._train(X_tensor, target, epochs=1 if incremental else self.max_iter)
         if not incremental:
             self._warn_if_not_converged()
         return self
@@ -600,10 +612,15 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
             tol=self.tol, n_iter_no_change=self.n_iter_no_change, stop=not incremental
         )
 
-    def _training_tensors(self, X, y):
+    def _training_tensors(self, X, y, sample_weight):
+        """X and the target as tensors on the module's device; the target is a pair
+        (labels, weights) when there are sample weights (see ``TensorDataset``)."""
         self._device()  # the requested device must exist (a model loaded without its GPU)
         device = next(self.net_.module_.parameters()).device
-        return _as_tensor(X, torch.float32, device), _as_tensor(y, torch.int64, device)
+        target = _as_tensor(y, torch.int64, device)
+        if sample_weight is not None:
+            target = (target, _as_tensor(sample_weight, torch.float32, device))
+        return _as_tensor(X, torch.float32, device), target
 
     def _train(self, X, y, epochs):
         start = time.perf_counter()
@@ -702,7 +719,11 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
             (
                 "valid_acc",
                 EpochScoring(
-                    validation_accuracy, lower_is_better=False, on_train=False, name="valid_acc"
+                    validation_accuracy,
+                    lower_is_better=False,
+                    on_train=False,
+                    name="valid_acc",
+                    target_extractor=target_of,
                 ),
             ),
             ("curves", TrainingCurves()),

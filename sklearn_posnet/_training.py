@@ -43,6 +43,7 @@ __all__ = [
     "TensorDataset",
     "TrainingCurves",
     "TrainingDiverged",
+    "target_of",
     "validation_accuracy",
 ]
 
@@ -72,17 +73,34 @@ class TrainingDiverged(FloatingPointError):
 
 # ------------------------------------------------------------------------------------ data
 class TensorDataset(torch.utils.data.Dataset):
-    """Input and target tensors of equal length (the target may be None)."""
+    """Input and target tensors of equal length (the target may be None), and optionally
+    sample weights: pass ``y`` as a pair ``(targets, weights)``.
 
-    def __init__(self, X: torch.Tensor, y: torch.Tensor | None = None):
+    Batches then carry the pair as their target, so that the loss (``PosNet.get_loss``) can
+    weigh each sample.
+    """
+
+    def __init__(self, X: torch.Tensor, y=None):
         self.X = X
-        self.y = y
+        self.y, self.w = y if isinstance(y, tuple) else (y, None)
 
     def __len__(self) -> int:
         return len(self.X)
 
+    def target(self, rows):
+        """The target of ``rows`` (a slice or an index tensor): targets, or (targets, weights)."""
+        if self.y is None:
+            return None
+        sliced = isinstance(rows, slice)
+        y = self.y[rows] if sliced else self.y.index_select(0, rows)
+        if self.w is None:
+            return y
+        return y, (self.w[rows] if sliced else self.w.index_select(0, rows))
+
     def __getitem__(self, index):
-        return self.X[index], (None if self.y is None else self.y[index])
+        if self.y is None:
+            return self.X[index], None
+        return self.X[index], (self.y[index] if self.w is None else (self.y[index], self.w[index]))
 
 
 class TensorBatches:
@@ -108,17 +126,19 @@ class TensorBatches:
         return -(-len(self.dataset) // self.batch_size)
 
     def __iter__(self):
-        X, y = self.dataset.X, self.dataset.y
+        dataset = self.dataset
+        X = dataset.X
         n, size = len(X), self.batch_size
         if self.shuffle:
             order = torch.randperm(n, generator=self.generator).to(X.device)
             for start in range(0, n, size):
                 index = order[start : start + size]
                 # index_select, not X[index]: the same gather, several times faster on the CPU.
-                yield X.index_select(0, index), (None if y is None else y.index_select(0, index))
+                yield X.index_select(0, index), dataset.target(index)
         else:
             for start in range(0, n, size):
-                yield X[start : start + size], (None if y is None else y[start : start + size])
+                rows = slice(start, start + size)
+                yield X[rows], dataset.target(rows)
 
 
 class StratifiedTensorSplit:
@@ -148,17 +168,27 @@ class StratifiedTensorSplit:
             random_state=self.seed,
         )
         train, valid = (torch.as_tensor(rows, device=dataset.X.device) for rows in (train, valid))
-        return (
-            TensorDataset(dataset.X.index_select(0, train), dataset.y.index_select(0, train)),
-            TensorDataset(dataset.X.index_select(0, valid), dataset.y.index_select(0, valid)),
+        return tuple(
+            TensorDataset(dataset.X.index_select(0, rows), dataset.target(rows))
+            for rows in (train, valid)
         )
 
 
 def validation_accuracy(net, dataset, y) -> float:
-    """Accuracy of the logits ``net`` gives for ``dataset`` (for skorch's ``EpochScoring``,
-    which hands in the logits its validation pass cached)."""
+    """Accuracy (weighted by the sample weights, if any) of the logits ``net`` gives for
+    ``dataset``: for skorch's ``EpochScoring``, which hands in the logits its validation pass
+    cached."""
     logits = torch.cat([torch.as_tensor(batch) for batch in net.forward_iter(dataset)])
-    return float((logits.argmax(dim=1).cpu().numpy() == np.asarray(y)).mean())
+    correct = (logits.argmax(dim=1).cpu() == dataset.y.cpu()).double()
+    if dataset.w is None:
+        return float(correct.mean())
+    weights = dataset.w.cpu().double()
+    return float((correct * weights).sum() / weights.sum())
+
+
+def target_of(y):
+    """The targets of a batch's target (without its sample weights), for ``EpochScoring``."""
+    return (y[0] if isinstance(y, tuple) else y).detach().cpu().numpy()
 
 
 # ------------------------------------------------------------------------------------ net
@@ -209,6 +239,15 @@ class PosNet(NeuralNet):
             if param.requires_grad:
                 yield name, param
 
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The criterion's mean loss; with sample weights (``y_true`` a pair), their weighted
+        mean, as MLPClassifier's: ``sum(w_i * loss_i) / sum(w_i)`` over the batch."""
+        if not isinstance(y_true, tuple):
+            return super().get_loss(y_pred, y_true, X=X, training=training)
+        y_true, weights = y_true
+        losses = torch.nn.functional.cross_entropy(y_pred, y_true, reduction="none")
+        return (losses * weights).sum() / weights.sum()
+
     def train_step_single(self, batch, **fit_params):
         # skorch's, with the penalty formed in the same pass as the logits (see
         # forward_with_penalty): the batch is already a pair of tensors on the device. The mode
@@ -221,7 +260,9 @@ class PosNet(NeuralNet):
             y_pred = self.module_(X, **fit_params)
             loss = self.get_loss(y_pred, y, X=X, training=True)
         else:
-            y_pred, penalty = self.module_.forward_with_penalty(X, **self.penalty(len(y)))
+            # MLPClassifier divides the L2 penalty by the batch's total sample weight.
+            total_weight = float(y[1].sum()) if isinstance(y, tuple) else len(y)
+            y_pred, penalty = self.module_.forward_with_penalty(X, **self.penalty(total_weight))
             loss = self.get_loss(y_pred, y, X=X, training=True) + penalty
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}

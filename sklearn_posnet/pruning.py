@@ -405,7 +405,7 @@ class NeuronPruner(
         self.fine_tune_epochs = fine_tune_epochs
 
     @_fit_context(prefer_skip_nested_validation=False)  # the estimator is validated by its fit
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the estimator (unless ``prefit``), prune it, and fine-tune it if asked.
 
         Parameters
@@ -414,22 +414,25 @@ class NeuronPruner(
             The training data; ignored when ``prefit=True`` and ``fine_tune_epochs=0``.
         y : array-like of shape (n_samples,)
             The target class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights, passed on to the estimator's ``fit`` and to fine-tuning.
 
         Returns
         -------
         self : object
             The fitted pruner.
         """
+        weights = {} if sample_weight is None else {"sample_weight": sample_weight}
         if self.prefit:
             _check_fitted_estimator(self.estimator)
             estimator = copy.deepcopy(self.estimator)
         else:
-            estimator = clone(self.estimator).fit(X, y)
+            estimator = clone(self.estimator).fit(X, y, **weights)
         scores = _neuron_scores(estimator, self.criterion)
         kept = _kept_neurons(scores, self.amount, self.scope)
         estimator.select_hidden_neurons(kept)
         for _ in range(self.fine_tune_epochs):
-            estimator.partial_fit(X, y)
+            estimator.partial_fit(X, y, **weights)
         self.estimator_ = estimator
         self.scores_ = scores
         self.kept_neurons_ = kept

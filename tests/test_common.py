@@ -1,4 +1,12 @@
-"""scikit-learn's estimator checks over every public estimator, with no expected failures."""
+"""scikit-learn's estimator checks over every public estimator.
+
+One expected failure, which MLPClassifier has too: check_sample_weight_equivalence_on_dense_data
+compares a fit with integer sample weights to a fit on repeated rows at rtol 1e-7. Training runs
+in float32, and the first steps of RMSProp and Adam move the gradient components that are zero in
+exact arithmetic by +-lr whatever the sign of their rounding noise, so two equivalent fits differ
+(by about 2e-7 for the positional model, more for particles). ``tests/test_training.py`` checks
+the equivalence at float32's precision.
+"""
 
 import warnings
 
@@ -26,7 +34,14 @@ ESTIMATORS = [
 ]
 
 
-@parametrize_with_checks(ESTIMATORS)
+FLOAT32_TRAINING = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "float32 training: weighted and repeated fits agree to float32 precision, not 1e-7"
+    )
+}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda estimator: FLOAT32_TRAINING)
 def test_sklearn_compatible_estimator(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

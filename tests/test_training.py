@@ -330,3 +330,117 @@ def test_coefs_and_intercepts_are_the_plain_mlp_the_network_is(digits, cls, acti
     proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(proba, estimator.predict_proba(X), rtol=1e-10, atol=1e-12)
     assert not hasattr(clone(estimator), "coefs_")
+
+
+# ---------------------------------------------------------------------------- sample weights
+def _loss_of_batch(estimator, X, y, weights=None):
+    target = torch.as_tensor(np.searchsorted(estimator.classes_, y))
+    if weights is not None:
+        target = (target, torch.as_tensor(weights, dtype=torch.float32))
+    batch = (torch.as_tensor(X, dtype=torch.float32), target)
+    return estimator.net_.train_step_single(batch)["loss"].item()
+
+
+@pytest.mark.parametrize("cls", [PositionalMLPClassifier, ParticleNetworkClassifier])
+def test_integer_weights_are_repeated_rows_and_zero_weights_leave_a_row_out(digits, cls):
+    X, y = digits
+    estimator = _small(cls, max_iter=1, alpha=0.1).fit(X, y)
+    X, y = X[:12], y[:12]
+    weights = np.array([2, 1, 3, 1, 1, 0, 1, 2, 1, 1, 0, 1], dtype=float)
+    repeated = np.repeat(np.arange(12), weights.astype(int))
+    weighted = _loss_of_batch(estimator, X, y, weights)
+    assert weighted == pytest.approx(_loss_of_batch(estimator, X[repeated], y[repeated]), rel=1e-6)
+    kept = weights > 0
+    assert _loss_of_batch(estimator, X[kept], y[kept], weights[kept]) == pytest.approx(
+        weighted, rel=1e-6
+    )
+
+
+def test_unit_weights_train_as_no_weights(digits):
+    X, y = digits
+    plain = _small(max_iter=3).fit(X, y)
+    weighted = _small(max_iter=3).fit(X, y, sample_weight=np.ones(len(y)))
+    np.testing.assert_allclose(weighted.loss_curve_, plain.loss_curve_, rtol=1e-5)
+    np.testing.assert_allclose(weighted.predict_proba(X), plain.predict_proba(X), atol=1e-4)
+
+
+def test_a_heavily_weighted_class_gains_recall():
+    from sklearn.datasets import make_classification
+    from sklearn.metrics import recall_score
+
+    X, y = make_classification(
+        600, n_features=6, n_informative=3, n_classes=3, class_sep=0.4, random_state=0
+    )
+    weights = np.where(y == 2, 10.0, 1.0)
+    for cls in (PositionalMLPClassifier, ParticleNetworkClassifier):
+        plain = cls(hidden_layer_sizes=(16,), max_iter=40, random_state=0).fit(X, y)
+        heavy = cls(hidden_layer_sizes=(16,), max_iter=40, random_state=0)
+        heavy.fit(X, y, sample_weight=weights)
+        gained = recall_score(y, heavy.predict(X), average=None)[2]
+        assert gained > recall_score(y, plain.predict(X), average=None)[2] + 0.1, cls
+
+
+def test_sample_weight_is_validated_and_routed_through_a_grid_search(digits):
+    import sklearn
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = digits
+    with pytest.raises(ValueError, match="Negative values"):
+        _small(max_iter=1).fit(X, y, sample_weight=-np.ones(len(y)))
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        _small(max_iter=1).fit(X, y, sample_weight=np.zeros(len(y)))
+    with pytest.raises(ValueError, match=r"inconsistent|shape"):
+        _small(max_iter=1).fit(X, y, sample_weight=np.ones(3))
+
+    seen = []
+
+    class RecordWeights(Callback):
+        def on_train_begin(self, net, X=None, y=None, **kwargs):
+            seen.append(isinstance(y, tuple))
+
+    with sklearn.config_context(enable_metadata_routing=True):
+        estimator = _small(max_iter=1, callbacks=[RecordWeights()])
+        estimator.set_fit_request(sample_weight=True).set_score_request(sample_weight=True)
+        search = GridSearchCV(estimator, {"alpha": [1e-4, 1e-2]}, cv=2)
+        search.fit(X, y, sample_weight=np.linspace(0.5, 2, len(y)))
+    assert seen and all(seen)
+
+
+def test_early_stopping_with_weights_scores_the_held_out_data_weighted(digits):
+    X, y = digits
+    estimator = _small(max_iter=4, early_stopping=True)
+    estimator.fit(X, y, sample_weight=np.linspace(0.1, 3, len(y)))
+    assert len(estimator.validation_scores_) == 4
+    assert all(0 <= score <= 1 for score in estimator.validation_scores_)
+
+
+def test_the_pruner_passes_weights_to_fitting_and_fine_tuning(digits):
+    X, y = digits
+    seen = []
+
+    class RecordWeights(Callback):
+        def on_train_begin(self, net, X=None, y=None, **kwargs):
+            seen.append(isinstance(y, tuple))
+
+    estimator = _small(hidden_layer_sizes=(10,), max_iter=2, callbacks=[RecordWeights()])
+    NeuronPruner(estimator, amount=2, fine_tune_epochs=2).fit(X, y, sample_weight=np.ones(len(y)))
+    assert seen == [True, True, True]
+
+
+@pytest.mark.parametrize(
+    ("cls", "solver"), [(PositionalMLPClassifier, "adam"), (ParticleNetworkClassifier, "sgd")]
+)
+def test_weighted_fit_equals_fit_on_repeated_rows_to_float32_precision(cls, solver):
+    """scikit-learn's check_sample_weight_equivalence_on_dense_data at float32's tolerance.
+
+    The particle network uses SGD here: its gradients have components that are zero in exact
+    arithmetic, and the first steps of RMSProp and Adam move those by +-lr whatever the sign of
+    their float32 rounding noise, so two equivalent fits part ways (by 3e-3 after one epoch).
+    """
+    rng = np.random.RandomState(42)
+    X, y = rng.rand(15, 30), rng.randint(0, 3, size=15)
+    weights = rng.randint(0, 5, size=15)
+    params = {"hidden_layer_sizes": (16,), "max_iter": 100, "random_state": 0, "solver": solver}
+    repeated = cls(**params).fit(X.repeat(weights, axis=0), y.repeat(weights))
+    weighted = cls(**params).fit(X, y, sample_weight=weights)
+    np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), rtol=1e-5)
