@@ -31,7 +31,10 @@ release = version = sklearn_posnet.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    # MathJax shipped with the docs (sphinx-mathjax-offline): formulas render without a network.
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -51,7 +54,6 @@ html_sidebars = {"**": []}
 
 autosummary_generate = True
 autodoc_typehints = "none"
-autodoc_default_options = {"inherited-members": False}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_attributes_as_param_list = True
@@ -68,7 +70,21 @@ sphinx_gallery_conf = {
     "image_scrapers": ("matplotlib",),
     "backreferences_dir": "gen_modules/backreferences",
     "doc_module": ("sklearn_posnet",),
-    "reference_url": {"sklearn_posnet": None},
+}
+
+# The build has no network: the inventories are vendored, written by docs/make_inventories.py
+# from the installed packages with each project's URL layout (Python's is the official one).
+_INVENTORIES = Path(__file__).resolve().parent / "_inventories"
+intersphinx_mapping = {
+    name: (url, str(_INVENTORIES / f"{name}.inv"))
+    for name, url in {
+        "python": "https://docs.python.org/3/",
+        "numpy": "https://numpy.org/doc/stable/",
+        "sklearn": "https://scikit-learn.org/stable/",
+        "torch": "https://docs.pytorch.org/docs/stable/",
+        "skorch": "https://skorch.readthedocs.io/en/stable/",
+        "matplotlib": "https://matplotlib.org/stable/",
+    }.items()
 }
 
 # The examples stop training early on purpose; the docs need not repeat it.
