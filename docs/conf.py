@@ -17,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 # The examples train small networks: keep them on one thread each, like the tests.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
@@ -37,6 +38,7 @@ extensions = [
     "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "numpydoc",
+    "benchmark_results",
     "sphinx_gallery.gen_gallery",
 ]
 
@@ -44,10 +46,12 @@ templates_path = ["_templates"]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "auto_examples/*.ipynb"]
 html_theme = "pydata_sphinx_theme"
 html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 html_title = f"sklearn_posnet {release}"
 html_theme_options = {
     "navbar_end": ["navbar-icon-links"],
-    "secondary_sidebar_items": ["page-toc"],
+    "secondary_sidebar_items": {"**": ["page-toc"], "results": []},
+    "header_links_before_dropdown": 5,
     "show_prev_next": False,
 }
 html_sidebars = {"**": []}
