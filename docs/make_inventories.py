@@ -83,7 +83,7 @@ def _properties(cls: type, inherited: bool = True) -> list[str]:
     ]
 
 
-def _term_anchor(term: str) -> str:
+def term_anchor(term: str) -> str:
     """The id Sphinx gives a glossary term (``sphinx.util.nodes.make_id`` with prefix "term")."""
     text = unicodedata.normalize("NFKD", f"term-{term}").encode("ascii", "ignore").decode()
     text = re.sub(r"[^a-zA-Z0-9._]+", "-", " ".join(text.split()))
@@ -159,7 +159,7 @@ def sklearn_entries() -> Iterator[Entry]:
         target = "sklearn.base.clone" if name == "clone" else f"sklearn.{name}"
         yield f"sklearn.{name}", "py:function", f"modules/generated/{target}.html#{target}", "-"
     for term in sorted(_docstring_refs(documented, "term")):
-        yield term, "std:term", f"glossary.html#{_term_anchor(term)}", term
+        yield term, "std:term", f"glossary.html#{term_anchor(term)}", term
     for label, (uri, title) in SKLEARN_LABELS.items():
         yield label, "std:label", uri, title
 
