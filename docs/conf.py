@@ -58,9 +58,36 @@ html_sidebars = {"**": []}
 
 autosummary_generate = True
 autodoc_typehints = "none"
+# The page's table of contents names methods as "fit()", not "PositionalMLPClassifier.fit()".
+toc_object_entries_show_parents = "hide"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_attributes_as_param_list = True
+# Types in Parameters/Returns/Attributes link out: numpydoc's own table (Python builtins, NumPy
+# arrays) plus these; other words stay plain text.
+numpydoc_xref_param_type = True
+numpydoc_xref_ignore = "all"
+numpydoc_xref_aliases = {
+    "estimator": ":term:`sklearn:estimator`",
+    "path-like": ":term:`python:path-like object`",
+    "Tensor": "torch.Tensor",
+    "torch.Tensor": "torch.Tensor",
+    "torch.Generator": "torch.Generator",
+    "torch.device": "torch.device",
+    "torch.dtype": "torch.dtype",
+    "torch.nn.Module": "torch.nn.Module",
+    "skorch.NeuralNet": "skorch.net.NeuralNet",
+    "Axes": "matplotlib.axes.Axes",
+    "Figure": "matplotlib.figure.Figure",
+    "FuncAnimation": "matplotlib.animation.FuncAnimation",
+    "Generator": "numpy.random.Generator",
+    "PositionalMLPClassifier": "sklearn_posnet.PositionalMLPClassifier",
+    "ParticleNetworkClassifier": "sklearn_posnet.ParticleNetworkClassifier",
+    "NeuronPruner": "sklearn_posnet.pruning.NeuronPruner",
+    "PositionalMLP": "sklearn_posnet.nn.PositionalMLP",
+    "ParticleNetwork": "sklearn_posnet.nn.ParticleNetwork",
+    "Falloff": "sklearn_posnet.falloff.Falloff",
+}
 
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),

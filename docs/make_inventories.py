@@ -204,6 +204,7 @@ def numpy_entries() -> Iterator[Entry]:
             full = f"numpy.random.{cls}.{method}"
             yield full, "py:method", f"reference/random/generated/{full}.html#$", "-"
     yield "array_like", "std:term", "glossary.html#term-array_like", "array_like"
+    yield "arrays.scalars", "std:label", "reference/arrays.scalars.html#arrays-scalars", "Scalars"
 
 
 # PyTorch --------------------------------------------------------------------------------------
