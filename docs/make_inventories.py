@@ -158,7 +158,9 @@ def sklearn_entries() -> Iterator[Entry]:
         # Top-level names: clone is documented under sklearn.base, the others at the top.
         target = "sklearn.base.clone" if name == "clone" else f"sklearn.{name}"
         yield f"sklearn.{name}", "py:function", f"modules/generated/{target}.html#{target}", "-"
-    for term in sorted(_docstring_refs(documented, "term")):
+    # Terms these docs use themselves, whether or not a docstring above mentions them.
+    own_terms = {"estimator", "meta-estimator", "random_state", "n_jobs", "fit", "predict"}
+    for term in sorted(_docstring_refs(documented, "term") | own_terms):
         yield term, "std:term", f"glossary.html#{term_anchor(term)}", term
     for label, (uri, title) in SKLEARN_LABELS.items():
         yield label, "std:label", uri, title
