@@ -81,7 +81,7 @@ columns = {
     "mean_fit_time": "fit time (s)",
 }
 table = results[list(columns)].rename(columns=columns)
-table.sort_values("CV accuracy", ascending=False).round(3).set_index("falloff")
+table.sort_values("CV accuracy", ascending=False).round(3).reset_index(drop=True)
 
 # %%
 # The best pipeline, refitted on the whole training set

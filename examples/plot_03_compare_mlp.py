@@ -57,7 +57,7 @@ for name, model in models.items():
         }
     )
 table = pd.DataFrame(rows)
-table.set_index("model").round(3)
+table.round(3)
 
 # %%
 # Accuracy against parameters
