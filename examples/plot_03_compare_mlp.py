@@ -57,14 +57,14 @@ for name, model in models.items():
         }
     )
 table = pd.DataFrame(rows)
-print(table.to_string(index=False, float_format="{:.3f}".format))
+table.round(3)
 
 # %%
 # Accuracy against parameters
 # ---------------------------
 # The particle network gets its weights from far fewer parameters: two per dimension and
 # neuron, plus the biases.
-fig, ax = plt.subplots(figsize=(6, 4))
+fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
 ax.errorbar(table["parameters"], table["accuracy"], yerr=table["std"], fmt="o")
 for _, row in table.iterrows():
     ax.annotate(
