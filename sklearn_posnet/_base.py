@@ -43,8 +43,12 @@ _PREDICT_CHUNK = 8192
 
 
 def _as_tensor(array: np.ndarray, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """``array`` as a tensor on ``device``: shares memory where it can, never a read-only buffer."""
-    if not array.flags.writeable:
+    """``array`` as a tensor on ``device``: shares memory where it can, never a read-only buffer.
+
+    Views torch cannot wrap (read-only, or with a negative stride: ``X[::-1]``, ``np.flip``) are
+    copied first.
+    """
+    if not array.flags.writeable or any(stride < 0 for stride in array.strides):
         array = array.copy()
     return torch.as_tensor(array, dtype=dtype, device=device)
 
