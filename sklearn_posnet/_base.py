@@ -29,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import _persistence
 from ._recording import recording_callbacks, store_recorded_history
 from ._training import PosNet, TensorBatches, TensorDataset, TrainingMonitor
+from .nn._extended_range import recompute_overflowing_rows
 from .nn.activations import ACTIVATIONS
 
 __all__ = ["BasePositionalClassifier"]
@@ -460,4 +461,5 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
             for start in range(0, len(X), _PREDICT_CHUNK):
                 rows = _as_tensor(X[start : start + _PREDICT_CHUNK], torch.float64, device)
                 chunks.append(compute(rows).cpu())
-        return torch.cat(chunks)
+        # Rows beyond the float64 range come back as logits minus their maximum (same softmax).
+        return recompute_overflowing_rows(module, X, torch.cat(chunks), features=features)
