@@ -51,6 +51,7 @@ from ._training import (
     target_of,
     validation_accuracy,
 )
+from .nn._extended_range import recompute_overflowing_rows
 from .nn.activations import ACTIVATIONS
 
 __all__ = ["BasePositionalClassifier"]
@@ -65,8 +66,12 @@ _PREDICT_CHUNK = 8192
 
 
 def _as_tensor(array: np.ndarray, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """``array`` as a tensor on ``device``: shares memory where it can, never a read-only buffer."""
-    if not array.flags.writeable:
+    """``array`` as a tensor on ``device``: shares memory where it can, never a read-only buffer.
+
+    Views torch cannot wrap (read-only, or with a negative stride: ``X[::-1]``, ``np.flip``) are
+    copied first.
+    """
+    if not array.flags.writeable or any(stride < 0 for stride in array.strides):
         array = array.copy()
     return torch.as_tensor(array, dtype=dtype, device=device)
 
@@ -451,6 +456,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         super().__setstate__(state)
         if torch_state is None:
             return
+        _persistence.check_saved_state(self, torch_state)
         if torch_state.get("device_is_torch_device"):
             self.device = torch.device(self.device)
         generator = None
@@ -477,6 +483,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         if generator is not None:
             # Building drew random numbers for an initialization that is about to be overwritten.
             generator.set_state(torch.from_numpy(torch_state["generator"].copy()))
+        _persistence.check_net_state(self, torch_state, net)
         net.module_.load_state_dict(_persistence.to_torch_tree(torch_state["module"]))
         net.optimizer_.load_state_dict(_persistence.to_torch_tree(torch_state["optimizer"]))
         for name, callback_state in torch_state.get("callbacks", {}).items():
@@ -772,4 +779,5 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
             for start in range(0, len(X), _PREDICT_CHUNK):
                 rows = _as_tensor(X[start : start + _PREDICT_CHUNK], torch.float64, device)
                 chunks.append(compute(rows).cpu())
-        return torch.cat(chunks)
+        # Rows beyond the float64 range come back as logits minus their maximum (same softmax).
+        return recompute_overflowing_rows(module, X, torch.cat(chunks), features=features)

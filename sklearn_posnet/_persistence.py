@@ -22,11 +22,21 @@ rebuilds the net with the configuration the model was built with. pickle, joblib
 from __future__ import annotations
 
 import warnings
+from numbers import Integral
 
 import numpy as np
 import torch
 
-__all__ = ["FORMAT_VERSION", "loading_device", "pack", "to_numpy_tree", "to_torch_tree", "unpack"]
+__all__ = [
+    "FORMAT_VERSION",
+    "check_net_state",
+    "check_saved_state",
+    "loading_device",
+    "pack",
+    "to_numpy_tree",
+    "to_torch_tree",
+    "unpack",
+]
 
 #: Version of the layout of the saved torch state, stored with it. 2: the configuration the
 #: network was built with and the callbacks' state are saved.
@@ -89,3 +99,149 @@ def loading_device(device) -> torch.device:
         )
         return torch.device("cpu")
     return device
+
+
+class _DamagedState(ValueError):
+    """A saved state no fit could have made; :func:`_refuse` names the estimator."""
+
+
+def _refuse(estimator, problem: str):
+    return _DamagedState(
+        f"Cannot load this {type(estimator).__name__}: its saved state is damaged or was "
+        f"altered: {problem}."
+    )
+
+
+def _check_finite_floats(estimator, what: str, array) -> None:
+    if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
+        got = type(array).__name__
+        if isinstance(array, np.ndarray):
+            got = f"an array of dtype {array.dtype.str}"
+        raise _refuse(estimator, f"{what} must be an array of floats, got {got}")
+    if not np.isfinite(array).all():
+        raise _refuse(estimator, f"{what} contains NaN or infinity")
+
+
+def _check_positive_int(estimator, name: str, value) -> None:
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
+        raise _refuse(estimator, f"'{name}' must be a positive integer, got {value!r}")
+
+
+def _check_optimizer_state(estimator, optimizer) -> None:
+    if not (
+        isinstance(optimizer, dict)
+        and isinstance(optimizer.get("state"), dict)
+        and isinstance(optimizer.get("param_groups"), list)
+        and all(isinstance(group, dict) for group in optimizer["param_groups"])
+    ):
+        raise _refuse(estimator, "'optimizer' must be an optimizer's state_dict")
+    for index, entries in optimizer["state"].items():
+        if not isinstance(entries, dict):
+            raise _refuse(estimator, f"the optimizer state of parameter {index!r} is not a dict")
+        for name, value in entries.items():
+            if isinstance(value, np.ndarray):
+                _check_finite_floats(
+                    estimator, f"the optimizer state {name!r} of parameter {index}", value
+                )
+    for group in optimizer["param_groups"]:
+        for name, value in group.items():
+            if isinstance(value, float) and not np.isfinite(value):
+                raise _refuse(estimator, f"the optimizer setting {name!r} is {value}")
+
+
+def check_saved_state(estimator, torch_state) -> None:
+    """Raise a ValueError naming the problem when ``torch_state`` (as :func:`unpack` returns
+    it) is not one that a fit could have made: entries missing or of the wrong type, parameters
+    or optimizer moments that are not finite floats, layer sizes that disagree with the
+    estimator's ``n_features_in_`` and ``classes_``, a generator state of the wrong size.
+
+    The shapes of the parameters are checked against the rebuilt network by
+    :func:`check_net_state`.
+    """
+    if not isinstance(torch_state, dict):
+        raise _refuse(estimator, f"expected a dict, got {type(torch_state).__name__}")
+    if "generator" in torch_state:
+        generator = torch_state["generator"]
+        size = torch.Generator().get_state().numel()
+        if not (
+            isinstance(generator, np.ndarray)
+            and generator.dtype == np.uint8
+            and generator.shape == (size,)
+        ):
+            raise _refuse(
+                estimator, f"'generator' must be a random generator's state of {size} bytes"
+            )
+    net_keys = ("module", "layer_sizes", "optimizer", "batch_size")
+    present = [key for key in net_keys if key in torch_state]
+    if not present:
+        return
+    missing = [key for key in net_keys if key not in torch_state]
+    if missing:
+        raise _refuse(estimator, f"the network's {missing} are missing")
+
+    sizes = torch_state["layer_sizes"]
+    if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
+        raise _refuse(estimator, f"'layer_sizes' must be a list of neuron counts, got {sizes!r}")
+    for size in sizes:
+        _check_positive_int(estimator, "layer_sizes", size)
+    n_features = getattr(estimator, "n_features_in_", None)
+    if n_features is not None and sizes[0] != n_features:
+        raise _refuse(
+            estimator,
+            f"'layer_sizes' give the network {sizes[0]} inputs, but the estimator was fitted on "
+            f"{n_features} features",
+        )
+    classes = getattr(estimator, "classes_", None)
+    if classes is not None and sizes[-1] != len(classes):
+        raise _refuse(
+            estimator,
+            f"'layer_sizes' give the network {sizes[-1]} outputs, but the estimator has "
+            f"{len(classes)} classes",
+        )
+    _check_positive_int(estimator, "batch_size", torch_state["batch_size"])
+    module = torch_state["module"]
+    if not isinstance(module, dict):
+        raise _refuse(estimator, f"'module' must be a dict of arrays, got {type(module).__name__}")
+    for name, array in module.items():
+        _check_finite_floats(estimator, f"the parameter {name!r}", array)
+    _check_optimizer_state(estimator, torch_state["optimizer"])
+
+
+def check_net_state(estimator, torch_state: dict, net) -> None:
+    """Raise a ValueError naming the problem when the saved parameters and optimizer moments of
+    ``torch_state`` do not have the names and shapes of those of ``net``, the network rebuilt
+    from the saved configuration (before they are loaded into it)."""
+    expected = {name: tuple(value.shape) for name, value in net.module_.state_dict().items()}
+    saved = torch_state["module"]
+    missing = [name for name in expected if name not in saved]
+    unexpected = [name for name in saved if name not in expected]
+    if missing or unexpected:
+        found = [
+            f"{kind} {names}"
+            for kind, names in (("missing", missing), ("unexpected", unexpected))
+            if names
+        ]
+        raise _refuse(
+            estimator,
+            f"the parameters do not match the saved configuration: {', '.join(found)}",
+        )
+    for name, shape in expected.items():
+        if saved[name].shape != shape:
+            raise _refuse(
+                estimator,
+                f"the parameter {name!r} has shape {saved[name].shape}; the saved configuration "
+                f"implies {shape}",
+            )
+    # An optimizer's state_dict numbers the parameters of its groups in order.
+    parameters = [p for group in net.optimizer_.param_groups for p in group["params"]]
+    for index, entries in torch_state["optimizer"]["state"].items():
+        if not (isinstance(index, Integral) and 0 <= index < len(parameters)):
+            raise _refuse(estimator, f"the optimizer state names an unknown parameter {index!r}")
+        shape = tuple(parameters[index].shape)
+        for name, value in entries.items():
+            if isinstance(value, np.ndarray) and value.ndim > 0 and value.shape != shape:
+                raise _refuse(
+                    estimator,
+                    f"the optimizer state {name!r} of parameter {index} has shape "
+                    f"{value.shape}; its parameter has shape {shape}",
+                )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -43,6 +44,8 @@ def validated_keep(
         )
     indices = []
     for hidden, kept in enumerate(keep, start=1):
+        if not isinstance(kept, torch.Tensor):
+            kept = np.ascontiguousarray(kept)  # torch refuses negative strides (a[::-1])
         kept = torch.as_tensor(kept, dtype=torch.int64, device=device).reshape(-1)
         size = layer_sizes[hidden]
         if kept.numel() == 0 or kept.unique().numel() != kept.numel():

@@ -21,16 +21,28 @@ from sklearn_posnet import ParticleNetworkClassifier, PositionalMLPClassifier
 
 OUT = Path(__file__).with_name("training_expectations.npz")
 
-#: name -> (class, parameters, calls): every fit on the first 400 digits scaled to [0, 1].
+#: The geometry the positional cases were made with (the defaults at 90b5a54).
+REFERENCE_GEOMETRY = {"length_scale": 1.0, "input_layout": "auto", "output_layout": "circle"}
+
+#: name -> (class, parameters): every fit on the first 400 digits scaled to [0, 1].
 CASES = {
-    "positional": (PositionalMLPClassifier, {"hidden_layer_sizes": (16,), "max_iter": 6}),
+    "positional": (
+        PositionalMLPClassifier,
+        {"hidden_layer_sizes": (16,), "max_iter": 6, **REFERENCE_GEOMETRY},
+    ),
     "vanilla": (
         PositionalMLPClassifier,
-        {"hidden_layer_sizes": (16, 8), "falloff": "none", "distance_alpha": 0.0, "max_iter": 6},
+        {
+            "hidden_layer_sizes": (16, 8),
+            "falloff": "none",
+            "distance_alpha": 0.0,
+            "max_iter": 6,
+            **REFERENCE_GEOMETRY,
+        },
     ),
     "positional_early_stopping": (
         PositionalMLPClassifier,
-        {"hidden_layer_sizes": (16,), "early_stopping": True, "max_iter": 8},
+        {"hidden_layer_sizes": (16,), "early_stopping": True, "max_iter": 8, **REFERENCE_GEOMETRY},
     ),
     "positional_sgd_plateau": (
         PositionalMLPClassifier,
@@ -40,6 +52,7 @@ CASES = {
             "tol": 0.05,
             "n_iter_no_change": 2,
             "max_iter": 50,
+            **REFERENCE_GEOMETRY,
         },
     ),
     "particle": (ParticleNetworkClassifier, {"hidden_layer_sizes": (16,), "max_iter": 6}),
