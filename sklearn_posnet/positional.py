@@ -21,9 +21,10 @@ class PositionalMLPClassifier(BasePositionalClassifier):
     ``w_eff = falloff(d / length_scale) * w``, with ``falloff(d) = 1 / (1 + d**2)`` by default.
     A distance-weighted penalty, ``distance_alpha * mean(d**2 * w**2)``, makes moving two neurons
     closer the cheapest route to a strong connection, so the network grows spatial structure.
-    Input neurons sit on the image's pixel grid, outputs on a circle, both fixed; hidden neurons
-    move. With ``falloff="none"`` and ``distance_alpha=0`` it is a plain MLP (the paper's
-    "vanilla" baseline) through the same code path.
+    Input neurons sit on the image's pixel grid (or evenly on a sphere for other data), outputs
+    on a circle (a sphere in 3-D), both fixed; hidden neurons move. The length scale is fitted to
+    the falloff and this geometry unless given. With ``falloff="none"`` and ``distance_alpha=0``
+    it is a plain MLP (the paper's "vanilla" baseline) through the same code path.
 
     Read more in the :ref:`User Guide <positional>`.
 
