@@ -31,10 +31,16 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
         The ith element is the number of neurons in the ith hidden layer (the paper's MNIST
         network is 784-128-10).
     particle_dim : int, default=2
-        Dimension of positions and dipoles (the paper uses 2 and 3).
+        Dimension of positions and dipoles (the paper uses 2 and 3). With 1 the dipoles are
+        scalars and every implied weight has the sign of ``v_i * v_j``: all the neurons of a
+        layer weigh their inputs with one sign pattern, a loss of capacity that no falloff
+        makes up for (``benchmarks/falloff_panel.py``).
     falloff : {"gaussian", "inverse_square", "exponential", "none"} or callable, \
             default="gaussian"
-        How the implied weight falls with distance; the paper's is ``exp(-d**2)``.
+        How the implied weight falls with distance; the paper's is ``exp(-d**2)``. The
+        initial positions, N(0, 0.5) per component, keep every named falloff well above zero
+        in dimensions 1 to 4. With "none" each weight matrix is ``V_out @ V_in.T``, of rank at
+        most ``particle_dim``.
     remove_translation : bool, default=True
         Whether to remove the mean of the position gradients at every step, the paper's trick:
         outputs do not change when all particles move together, so that component only drifts.

@@ -21,9 +21,10 @@ class PositionalMLPClassifier(BasePositionalClassifier):
     ``w_eff = falloff(d / length_scale) * w``, with ``falloff(d) = 1 / (1 + d**2)`` by default.
     A distance-weighted penalty, ``distance_alpha * mean(d**2 * w**2)``, makes moving two neurons
     closer the cheapest route to a strong connection, so the network grows spatial structure.
-    Input neurons sit on the image's pixel grid, outputs on a circle, both fixed; hidden neurons
-    move. With ``falloff="none"`` and ``distance_alpha=0`` it is a plain MLP (the paper's
-    "vanilla" baseline) through the same code path.
+    Input neurons sit on the image's pixel grid (or evenly on a sphere for other data), outputs
+    on a circle (a sphere in 3-D), both fixed; hidden neurons move. The length scale is fitted to
+    the falloff and this geometry unless given. With ``falloff="none"`` and ``distance_alpha=0``
+    it is a plain MLP (the paper's "vanilla" baseline) through the same code path.
 
     Read more in the :ref:`User Guide <positional>`.
 
@@ -36,8 +37,14 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         How a connection's strength falls with distance: ``1 / (1 + d**2)``, ``exp(-d**2)``,
         ``exp(-d)`` or ``1``. A callable gets a tensor of distances and returns a tensor of the
         same shape.
-    length_scale : float, default=1.0
-        Distances are divided by this before the falloff is applied.
+    length_scale : float or "auto", default="auto"
+        Distances are divided by this before the falloff is applied. "auto" fits it to the
+        falloff and the geometry: the falloff falls to half its strength at the typical
+        (root-mean-square) initial length of the connections of the layer whose connections are
+        longest, so that every named falloff, and a callable one, starts with effective weights
+        and position gradients of a usable size (see the :ref:`User Guide <positional>`). The
+        value used is ``length_scale_``. The reference implementation's geometry is
+        ``length_scale=1.0, input_layout="auto", output_layout="circle"``.
     alpha : float, default=1e-4
         Strength of the plain L2 penalty on the raw weights, as in
         :class:`~sklearn.neural_network.MLPClassifier`: ``0.5 * alpha * sum(w**2)`` divided by
@@ -49,16 +56,21 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         loss within 200 epochs, hence the lighter default.
     position_dim : int, default=2
         Dimension of the space the neurons live in.
-    input_layout : {"auto", "grid", "line", "random"} or array-like of shape \
-            (n_features, position_dim), default="auto"
+    input_layout : {"even", "auto", "grid", "line", "sphere", "random"} or array-like of shape \
+            (n_features, position_dim), default="even"
         Where the input neurons sit. "grid" puts one per pixel of ``input_shape`` on a grid
-        spanning [-2, 2]; "auto" is a grid when ``input_shape`` is given or ``n_features`` is a
-        perfect square (8x8 digits, 28x28 MNIST), else a line.
+        spanning [-2, 2]; "sphere" spreads them evenly on a sphere of radius 2 (a circle in
+        2-D, a Fibonacci spiral in 3-D, a line in 1-D), every input equally far from the hidden
+        neurons; "even" is a grid when ``input_shape`` is given or ``n_features`` is a perfect
+        square (8x8 digits, 28x28 MNIST), else a sphere; "auto" (the reference's) is the same
+        grid, else a line.
     input_shape : tuple of int, default=None
         Shape of the input images, e.g. ``(28, 28)``, for the grid layout.
-    output_layout : {"circle", "line", "random"} or array-like of shape \
-            (n_classes, position_dim), default="circle"
-        Where the output neurons sit: "circle" spreads them evenly on a circle of radius 5.
+    output_layout : {"sphere", "circle", "line", "random"} or array-like of shape \
+            (n_classes, position_dim), default="sphere"
+        Where the output neurons sit: "circle" spreads them evenly on a circle of radius 5 in
+        the first two axes; "sphere" on a sphere of radius 5 (the same circle in 2-D, a
+        Fibonacci spiral in 3-D, so that many classes stay apart, a line in 1-D).
     hidden_spread : float or tuple of float, default=(1.0, 1.5, 2.0)
         Standard deviation of the hidden positions at initialization, per hidden layer; the
         last value repeats for deeper layers. The default is the reference implementation's.
@@ -155,6 +167,9 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         and the activation they are the plain MLP this network is.
     intercepts_ : list of ndarray of shape (n_out,)
         The biases of every layer (float64).
+    length_scale_ : float
+        The length scale the network was built with: ``length_scale``, or the value "auto"
+        chose.
     positions_history_ : list of list of ndarray or None
         With ``record_positions``: one entry per recorded frame, the first before training, each
         a list with the positions of every neuron layer (arrays of shape ``(n_neurons, dim)``).
@@ -211,12 +226,15 @@ class PositionalMLPClassifier(BasePositionalClassifier):
     _parameter_constraints: dict = {
         **BasePositionalClassifier._parameter_constraints,
         "falloff": [StrOptions(set(FALLOFFS)), callable],
-        "length_scale": [Interval(Real, 0, None, closed="neither")],
+        "length_scale": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "distance_alpha": [Interval(Real, 0, None, closed="left")],
         "position_dim": [Interval(Integral, 1, None, closed="left")],
-        "input_layout": [StrOptions({"auto", "grid", "line", "random"}), "array-like"],
+        "input_layout": [
+            StrOptions({"even", "auto", "grid", "line", "sphere", "random"}),
+            "array-like",
+        ],
         "input_shape": [tuple, None],
-        "output_layout": [StrOptions({"circle", "line", "random"}), "array-like"],
+        "output_layout": [StrOptions({"sphere", "circle", "line", "random"}), "array-like"],
         "hidden_spread": [Interval(Real, 0, None, closed="left"), tuple],
         "trainable_positions": [StrOptions({"hidden", "all", "none"})],
     }
@@ -239,13 +257,13 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         hidden_layer_sizes=(100,),
         *,
         falloff="inverse_square",
-        length_scale=1.0,
+        length_scale="auto",
         alpha=1e-4,
         distance_alpha=0.01,
         position_dim=2,
-        input_layout="auto",
+        input_layout="even",
         input_shape=None,
-        output_layout="circle",
+        output_layout="sphere",
         hidden_spread=REFERENCE_HIDDEN_SPREAD,
         trainable_positions="hidden",
         activation="relu",
@@ -318,6 +336,11 @@ class PositionalMLPClassifier(BasePositionalClassifier):
             trainable_positions=params["trainable_positions"],
             generator=generator,
         )
+
+    @property
+    def length_scale_(self) -> float:
+        """The length scale the fitted network uses (``"auto"`` resolved)."""
+        return self.module_.length_scale
 
     def _penalty(self):
         if not (self.alpha or self.distance_alpha):

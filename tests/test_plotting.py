@@ -363,7 +363,9 @@ def test_animation_needs_recorded_positions(digits):
 # ---------------------------------------------------------------------------------- baseline
 def _baseline_modules():
     """A positional and a particle network whose parameters are set by formulas, not drawn."""
-    positional = PositionalMLP([9, 4, 3], input_layout="grid", output_layout="circle")
+    positional = PositionalMLP(
+        [9, 4, 3], input_layout="grid", output_layout="circle", length_scale=1.0
+    )  # the geometry the baseline image was drawn with (before length_scale="auto")
     particle = ParticleNetwork([4, 3, 2], particle_dim=2)
     with torch.no_grad():
         angles = torch.arange(4, dtype=torch.float32) * (2 * math.pi / 4)

@@ -72,7 +72,7 @@ def numpy_weights(estimator, criterion):
         falloff = [np.exp(-d) for d in d2]
     else:
         raw = [w.detach().double().numpy() for w in module.weights]
-        falloff = [1.0 / (1.0 + d) for d in d2]
+        falloff = [1.0 / (1.0 + d / module.length_scale**2) for d in d2]
         if estimator.falloff == "none":
             falloff = [np.ones_like(d) for d in d2]
     if criterion == "effective":

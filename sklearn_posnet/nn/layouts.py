@@ -11,7 +11,7 @@ import math
 import numpy as np
 import torch
 
-__all__ = ["circle", "grid", "line", "normal", "resolve_layout"]
+__all__ = ["circle", "grid", "line", "normal", "resolve_layout", "sphere"]
 
 #: The reference implementation's input grid spans [-GRID_EXTENT, GRID_EXTENT] on each axis.
 GRID_EXTENT = 2.0
@@ -69,6 +69,25 @@ def circle(n: int, dim: int, radius: float = CIRCLE_RADIUS) -> torch.Tensor:
     return _pad(points.float(), dim)
 
 
+def sphere(n: int, dim: int, radius: float) -> torch.Tensor:
+    """``n`` positions spread evenly over a sphere of ``radius`` centered at the origin.
+
+    Every position is equally far from the origin, so that no neuron starts closer to the
+    hidden neurons (drawn around the origin) than another. In 1-D the points are spread over
+    ``[-radius, radius]``; in 2-D they are :func:`circle`'s; in 3-D they follow a Fibonacci
+    spiral (nearly uniform spacing for any ``n``); beyond, the sphere lies in the first three
+    axes.
+    """
+    if dim <= 2:
+        return circle(n, dim, radius=radius)
+    index = torch.arange(n, dtype=torch.float64) + 0.5
+    height = 1.0 - 2.0 * index / n
+    ring = torch.sqrt(1.0 - height * height)
+    angles = math.pi * (3.0 - math.sqrt(5.0)) * index  # the golden angle
+    points = torch.stack([ring * torch.cos(angles), ring * torch.sin(angles), height], dim=1)
+    return _pad((points * radius).float(), dim)
+
+
 def normal(n: int, dim: int, spread: float, generator: torch.Generator) -> torch.Tensor:
     """``n`` positions drawn from a centered normal distribution of std. deviation ``spread``."""
     return torch.randn(n, dim, generator=generator, dtype=torch.float32) * spread
@@ -88,14 +107,19 @@ def resolve_layout(
 
     Parameters
     ----------
-    layout : {"auto", "grid", "line", "circle", "random"} or array-like of shape (n, dim)
-        ``"auto"`` is a grid when ``shape`` is given or ``n`` is a perfect square, else a line.
+    layout : {"even", "auto", "grid", "line", "circle", "sphere", "random"} or array-like of \
+            shape (n, dim)
+        ``"auto"`` is a grid when ``shape`` is given or ``n`` is a perfect square, else a line;
+        ``"even"`` is the same grid, else a ``"sphere"`` (so that data without an image
+        structure puts every input equally far from the hidden neurons). ``"sphere"`` has the
+        radius ``GRID_EXTENT`` for the inputs (the grid's scale) and ``CIRCLE_RADIUS`` for
+        the outputs (the circle's).
     n, dim : int
         How many positions, in how many dimensions.
     generator : torch.Generator
         Source of randomness for ``"random"``.
     role : str
-        ``"input"`` or ``"output"``: only used in error messages.
+        ``"input"`` or ``"output"``: the radius of ``"sphere"``, and error messages.
     shape : tuple of int, optional
         The image shape for ``"grid"``; its product must equal ``n``.
     spread : float
@@ -107,13 +131,13 @@ def resolve_layout(
             f"expected a shape whose product is {n}."
         )
     if isinstance(layout, str):
-        if layout == "auto":
+        if layout in ("auto", "even"):
             side = math.isqrt(n)
             if shape is None and side * side == n and n > 1:
                 shape = (side, side)
             # A grid needs an axis per image axis; in fewer dimensions the inputs form a line.
             fits = shape is not None and len(shape) <= dim
-            layout = "grid" if fits else "line"
+            layout = "grid" if fits else ("line" if layout == "auto" else "sphere")
         if layout == "grid":
             if shape is None:
                 side = math.isqrt(n)
@@ -128,11 +152,14 @@ def resolve_layout(
             return line(n, dim)
         if layout == "circle":
             return circle(n, dim)
+        if layout == "sphere":
+            radius = GRID_EXTENT if role == "input" else CIRCLE_RADIUS
+            return sphere(n, dim, radius)
         if layout == "random":
             return normal(n, dim, spread, generator)
         raise ValueError(
-            f"Unknown {role} layout {layout!r}; expected 'auto', 'grid', 'line', 'circle', "
-            f"'random' or an array of shape ({n}, {dim})."
+            f"Unknown {role} layout {layout!r}; expected 'even', 'auto', 'grid', 'line', "
+            f"'circle', 'sphere', 'random' or an array of shape ({n}, {dim})."
         )
     positions = np.asarray(layout, dtype=np.float32)
     if positions.shape != (n, dim):

@@ -21,6 +21,7 @@ from ._neurons import (
 )
 from .activations import get_activation
 from .layouts import resolve_layout
+from .length_scale import auto_length_scale
 
 __all__ = ["PositionalMLP"]
 
@@ -58,18 +59,27 @@ class PositionalMLP(nn.Module):
         Dimension ``d`` of the space the neurons live in.
     falloff : str or callable, default="inverse_square"
         See :mod:`sklearn_posnet.falloff`.
-    length_scale : float, default=1.0
-        Distances are divided by this before the falloff is applied.
+    length_scale : float or "auto", default="auto"
+        Distances are divided by this before the falloff is applied. "auto" (see
+        :func:`~sklearn_posnet.nn.length_scale.auto_length_scale`) puts the falloff's
+        half-value distance at the root-mean-square length, at initialization, of the
+        connections of the layer whose connections are longest; it is resolved by
+        :meth:`reset_parameters` and the attribute then holds the number. The reference
+        geometry is ``length_scale=1.0`` with ``input_layout="auto"`` and
+        ``output_layout="circle"``.
     activation : str, default="relu"
         Hidden activation: "identity", "logistic", "tanh", "relu" or "swish".
-    input_layout : str or array-like, default="auto"
-        "grid" (pixels of ``input_shape`` spanning [-2, 2]), "line", "random", "auto" (a grid
-        when ``input_shape`` is given or the input count is a perfect square, else a line), or
-        an array of shape ``(layer_sizes[0], position_dim)``.
+    input_layout : str or array-like, default="even"
+        "grid" (pixels of ``input_shape`` spanning [-2, 2]), "line", "sphere" (radius 2),
+        "random", "auto" (a grid when ``input_shape`` is given or the input count is a perfect
+        square, else a line), "even" (the same grid, else a sphere), or an array of shape
+        ``(layer_sizes[0], position_dim)``.
     input_shape : tuple of int, optional
         Image shape for the grid layout, e.g. ``(28, 28)``.
-    output_layout : str or array-like, default="circle"
-        "circle" (radius 5), "line", "random" or an array of shape ``(layer_sizes[-1], d)``.
+    output_layout : str or array-like, default="sphere"
+        "circle" (radius 5 in the first two axes), "sphere" (radius 5: the circle in 2-D, a
+        Fibonacci sphere in 3-D and more, a line in 1-D), "line", "random" or an array of
+        shape ``(layer_sizes[-1], d)``.
     hidden_spread : float or sequence of float, default=(1.0, 1.5, 2.0)
         Standard deviation of the normal distribution the hidden positions are drawn from, per
         hidden layer (the last value repeats for deeper layers).
@@ -108,11 +118,11 @@ class PositionalMLP(nn.Module):
         *,
         position_dim: int = 2,
         falloff="inverse_square",
-        length_scale: float = 1.0,
+        length_scale: float | str = "auto",
         activation: str = "relu",
-        input_layout="auto",
+        input_layout="even",
         input_shape: tuple[int, ...] | None = None,
-        output_layout="circle",
+        output_layout="sphere",
         hidden_spread: float | Sequence[float] = REFERENCE_HIDDEN_SPREAD,
         trainable_positions: str = "hidden",
         generator: torch.Generator | None = None,
@@ -130,7 +140,10 @@ class PositionalMLP(nn.Module):
             )
         self.position_dim = int(position_dim)
         self.falloff = get_falloff(falloff)
-        self.length_scale = float(length_scale)
+        if not (length_scale == "auto" or float(length_scale) > 0):
+            raise ValueError(f"length_scale must be 'auto' or positive, got {length_scale!r}.")
+        self.length_scale_setting = length_scale
+        self.length_scale = 1.0 if length_scale == "auto" else float(length_scale)
         self.activation = activation
         self._activation = get_activation(activation)
         self.input_layout = input_layout
@@ -178,9 +191,10 @@ class PositionalMLP(nn.Module):
         """Lay out the neurons and draw the weights.
 
         Inputs and outputs follow their layouts, hidden positions are drawn from a normal
-        distribution, raw weights are Glorot-uniform divided by the mean falloff of their layer
-        (so the effective weights start at Glorot scale, as in the reference; the divisor is at
-        least ``MIN_MEAN_FALLOFF``), biases are zero.
+        distribution, ``length_scale="auto"`` is resolved (from the layouts and spreads only, so
+        that it does not depend on the random draws), raw weights are Glorot-uniform divided by
+        the mean falloff of their layer (so the effective weights start at Glorot scale, as in
+        the reference; the divisor is at least ``MIN_MEAN_FALLOFF``), biases are zero.
         """
         if generator is None:
             generator = torch.Generator().manual_seed(0)
@@ -200,6 +214,8 @@ class PositionalMLP(nn.Module):
         self.positions[-1].copy_(
             resolve_layout(self.output_layout, sizes[-1], dim, generator=generator, role="output")
         )
+        if self.length_scale_setting == "auto":
+            self.length_scale = auto_length_scale(self.falloff, self._layout_moments(), dim)
         for layer, weight in enumerate(self.weights):
             n_out, n_in = weight.shape
             limit = math.sqrt(6.0 / (n_in + n_out))
@@ -209,6 +225,22 @@ class PositionalMLP(nn.Module):
                 weight.div_(max(mean_falloff, MIN_MEAN_FALLOFF))
         for bias in self.biases:
             bias.zero_()
+
+    def _layout_moments(self) -> list[tuple[torch.Tensor | None, float]]:
+        """Per neuron layer, its laid-out positions, or None and the spread of a drawn layer."""
+
+        def laid_out(layout, positions):
+            # resolve_layout draws "random" layouts with a spread of 1.
+            return (
+                (None, 1.0) if isinstance(layout, str) and layout == "random" else (positions, 0.0)
+            )
+
+        hidden = [(None, spread) for spread in self._hidden_spreads()]
+        return [
+            laid_out(self.input_layout, self.positions[0]),
+            *hidden,
+            laid_out(self.output_layout, self.positions[-1]),
+        ]
 
     @property
     def n_layers(self) -> int:
