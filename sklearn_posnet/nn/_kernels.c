@@ -32,10 +32,14 @@ enum { FALLOFF_NONE = 0, INVERSE_SQUARE = 1, GAUSSIAN = 2, EXPONENTIAL = 3 };
 /* 2**x for x <= 0, within 2e-7 relative error (a degree-6 fit of 2**f on [-1, 0]). */
 static inline __attribute__((always_inline)) float exp2_nonpositive(float x)
 {
-    /* max(x, -126) as arithmetic on a 0/1 mask (exact): a conditional here keeps some
-     * compilers from vectorizing the loop. */
-    const float keep = (float)(x >= -126.0f);
-    x = keep * x + (1.0f - keep) * -126.0f;
+    /* max(x, -126) by selecting bits under a mask: exact, also for x = -inf (neurons so far
+     * apart that the squared distance overflows float32, where 0/1-mask arithmetic would give
+     * 0 * inf = NaN), and without a conditional, which keeps some compilers from vectorizing
+     * the loop. */
+    union { float f; int32_t i; } value = {x}, floor_ = {-126.0f};
+    const int32_t keep = -(int32_t)(x >= -126.0f);
+    value.i = (value.i & keep) | (floor_.i & ~keep);
+    x = value.f;
     int32_t n = (int32_t)x; /* toward zero: n >= x, f in (-1, 0] */
     float f = x - (float)n;
     float p = 1.0877865e-04f;
