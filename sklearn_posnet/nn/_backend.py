@@ -78,8 +78,8 @@ def compute_backend(module: nn.Module | None = None) -> ComputeBackend:
     Examples
     --------
     >>> from sklearn_posnet.nn import PositionalMLP, compute_backend
-    >>> compute_backend(PositionalMLP([4, 3, 2]).double()).reason
-    'the parameters are torch.float64; the kernels compute in torch.float32'
+    >>> compute_backend(PositionalMLP([4, 3, 2]).double()).name
+    'torch'
     """
     if module is not None and not isinstance(module, nn.Module):
         module = module.module_  # a fitted estimator

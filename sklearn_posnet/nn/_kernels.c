@@ -25,12 +25,20 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#if defined(_MSC_VER)
+#define INLINE static __forceinline
+#define restrict __restrict
+#else
+#define INLINE static inline __attribute__((always_inline))
+#endif
+
+/* The kernel codes of sklearn_posnet.falloff.FALLOFFS, which holds the formulas' Python side. */
 enum { FALLOFF_NONE = 0, INVERSE_SQUARE = 1, GAUSSIAN = 2, EXPONENTIAL = 3 };
 #define LOG2E 1.4426950408889634f
 #define BLOCKS 8 /* row blocks of the column sums: fixed, whatever the thread count */
 
 /* 2**x for x <= 0, within 2e-7 relative error (a degree-6 fit of 2**f on [-1, 0]). */
-static inline __attribute__((always_inline)) float exp2_nonpositive(float x)
+INLINE float exp2_nonpositive(float x)
 {
     /* max(x, -126) by selecting bits under a mask: exact, also for x = -inf (neurons so far
      * apart that the squared distance overflows float32, where 0/1-mask arithmetic would give
@@ -64,8 +72,6 @@ typedef struct {
     const float *v_out;  /* (n_out, dim), particle layers */
     const float *ut;     /* (dim, n_in), particle layers */
 } Layer;
-
-#define INLINE static inline __attribute__((always_inline))
 
 /* The row loops are compiled for AVX-512 and AVX2 as well as the baseline; the loader picks the
  * widest the CPU has (GCC function multiversioning, x86-64 only). */
