@@ -17,7 +17,9 @@ Only hidden activations that both scikit-learn and torch have export ("identity"
 
 from __future__ import annotations
 
+import copy
 import os
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,8 +86,6 @@ def _plain_network(estimator) -> _PlainNetwork:
 
 def _float64_copy(module: nn.Module) -> nn.Module:
     """A float64 CPU copy of ``module``; the fitted module is left as it is."""
-    import copy
-
     return copy.deepcopy(module).to("cpu", torch.float64)
 
 
@@ -121,9 +121,9 @@ def to_sklearn(estimator) -> MLPClassifier:
     >>> from sklearn_posnet.export import to_sklearn
     >>> X, y = load_digits(return_X_y=True)
     >>> clf = PositionalMLPClassifier(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
-    >>> clf = clf.fit(X[:200] / 16, y[:200])  # doctest: +SKIP
-    >>> mlp = to_sklearn(clf)  # doctest: +SKIP
-    >>> bool((mlp.predict(X / 16) == clf.predict(X / 16)).all())  # doctest: +SKIP
+    >>> clf = clf.fit(X[:200] / 16, y[:200])
+    >>> mlp = to_sklearn(clf)
+    >>> bool((mlp.predict(X / 16) == clf.predict(X / 16)).all())
     True
     """
     plain = _plain_network(estimator)
@@ -176,6 +176,8 @@ def to_torch(
 
     Examples
     --------
+    With ``clf`` a fitted classifier and ``X`` its data:
+
     >>> from sklearn_posnet.export import to_torch
     >>> network = to_torch(clf)  # doctest: +SKIP
     >>> network(torch.as_tensor(X[:5] / 16, dtype=torch.float32)).argmax(dim=1)  # doctest: +SKIP
@@ -232,6 +234,8 @@ def to_onnx(
 
     Examples
     --------
+    With ``clf`` a fitted classifier and ``X`` its data:
+
     >>> import onnxruntime  # doctest: +SKIP
     >>> from sklearn_posnet.export import to_onnx
     >>> model = to_onnx(clf)  # doctest: +SKIP
@@ -240,15 +244,19 @@ def to_onnx(
     """
     network = to_torch(estimator, dtype=dtype, output=output)
     example = torch.zeros(2, network[0].in_features, dtype=dtype)
-    program = torch.onnx.export(
-        network,
-        (example,),
-        input_names=["input"],
-        output_names=[output],
-        dynamic_shapes=({0: torch.export.Dim("batch")},),
-        dynamo=True,
-        verbose=False,
-    )
+    with warnings.catch_warnings():
+        # torch's exporter copies its own pytree specs, which warns about their deprecated
+        # LeafSpec class (torch 2.13): nothing the caller can act on.
+        warnings.filterwarnings("ignore", message=".*LeafSpec", category=FutureWarning)
+        program = torch.onnx.export(
+            network,
+            (example,),
+            input_names=["input"],
+            output_names=[output],
+            dynamic_shapes=({0: torch.export.Dim("batch")},),
+            dynamo=True,
+            verbose=False,
+        )
     if path is not None:
         program.save(os.fspath(path))
     return program.model_proto
