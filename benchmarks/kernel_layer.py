@@ -13,6 +13,7 @@ Usage::
     python benchmarks/kernel_layer.py                # 128 x 784, 300 repetitions
     python benchmarks/kernel_layer.py --quick        # 60 repetitions
     python benchmarks/kernel_layer.py --output benchmarks/results/kernel_layer.md
+    python benchmarks/kernel_layer.py --root /tmp/before   # a checkout of an earlier commit
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+# --root DIR imports sklearn_posnet from another checkout (with its built kernels), to compare.
+_root = sys.argv[sys.argv.index("--root") + 1] if "--root" in sys.argv else str(REPO_ROOT)
+sys.path.insert(0, _root)
 
 import torch  # noqa: E402
 
@@ -59,7 +61,8 @@ def main(argv=None):
     parser.add_argument("--n-in", type=int, default=784)
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--output", type=Path)
+    parser.add_argument("--output", type=Path, help="append the table to this file")
+    parser.add_argument("--root", help="import sklearn_posnet from this folder")
     args = parser.parse_args(argv)
     rounds = 60 if args.quick else args.rounds
     torch.set_num_threads(1)
@@ -95,8 +98,12 @@ def main(argv=None):
         )
 
     load = os.getloadavg()
+    import sklearn_posnet
+
     lines = [
-        f"# One layer {n_out} x {n_in}, forward + backward, float32, 1 thread",
+        f"## One layer {n_out} x {n_in}, forward + backward, float32, 1 thread",
+        "",
+        f"sklearn_posnet from `{Path(sklearn_posnet.__file__).parent.parent}`.",
         "",
         f"Command: `python benchmarks/kernel_layer.py{' --quick' if args.quick else ''}`; "
         f"{rounds} interleaved rounds of 5 steps; load average "
@@ -112,7 +119,8 @@ def main(argv=None):
     text = "\n".join(lines)
     print(text)
     if args.output:
-        args.output.write_text(text)
+        with args.output.open("a") as file:
+            file.write(text + "\n")
 
 
 if __name__ == "__main__":

@@ -57,8 +57,9 @@ _PLAIN_TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
 
 
 def has_fused_falloff(falloff: Falloff) -> bool:
-    """Whether ``falloff`` has an analytic derivative for the fused autograd node (a named
-    falloff of :data:`~sklearn_posnet.falloff.FALLOFFS` other than the constant one)."""
+    """Whether ``falloff`` gives its derivative (``decay``) for the fused autograd node: the
+    named falloffs of :data:`~sklearn_posnet.falloff.FALLOFFS` but the constant one, or a
+    :class:`~sklearn_posnet.falloff.Falloff` built with a ``decay``."""
     return falloff.decay is not None and not falloff.is_constant
 
 
