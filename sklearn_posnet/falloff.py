@@ -54,9 +54,16 @@ class Falloff:
     name : str
         The name shown in ``repr`` and in error messages.
     of_squared_distance : callable
-        ``g(d2)`` with ``g(d**2) == f(d)``.
+        ``g(u)`` with ``g(d**2) == f(d)``.
     is_constant : bool, default=False
         True for the falloff that ignores distance, so that callers can skip computing it.
+    decay : callable, optional
+        ``decay(u, g(u)) == -g'(u)``, the derivative written with the value the forward pass
+        already holds. Where given, the fused autograd node differentiates ``g`` analytically;
+        otherwise autograd differentiates ``of_squared_distance``.
+    kernel_code : int, optional
+        The falloff's number in the fused C kernels (``_kernels.c``), for the named falloffs
+        whose formula the kernels implement.
     """
 
     def __init__(
@@ -64,10 +71,14 @@ class Falloff:
         name: str,
         of_squared_distance: Callable[[torch.Tensor], torch.Tensor],
         is_constant: bool = False,
+        decay: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        kernel_code: int | None = None,
     ):
         self.name = name
         self.of_squared_distance = of_squared_distance
         self.is_constant = is_constant
+        self.decay = decay
+        self.kernel_code = kernel_code
 
     def __call__(self, squared_distance: torch.Tensor) -> torch.Tensor:
         return self.of_squared_distance(squared_distance)
@@ -79,7 +90,10 @@ class Falloff:
         # Named falloffs pickle by name; a wrapped user callable pickles as the callable.
         if self.name in FALLOFFS and FALLOFFS[self.name] is self:
             return (get_falloff, (self.name,))
-        return (Falloff, (self.name, self.of_squared_distance, self.is_constant))
+        return (
+            Falloff,
+            (self.name, self.of_squared_distance, self.is_constant, self.decay, self.kernel_code),
+        )
 
 
 def _distance(d2: torch.Tensor) -> torch.Tensor:
@@ -88,27 +102,45 @@ def _distance(d2: torch.Tensor) -> torch.Tensor:
     return torch.where(positive, torch.sqrt(torch.where(positive, d2, torch.ones_like(d2))), 0.0)
 
 
-def _inverse_square(d2: torch.Tensor) -> torch.Tensor:
-    return 1.0 / (1.0 + d2)
+# The named falloffs: g(u) and -g'(u) = decay(u, g(u)). _kernels.c implements the same
+# formulas in float32 under the kernel codes of FALLOFFS (tests/test_kernels.py compares them).
+def _inverse_square(u: torch.Tensor) -> torch.Tensor:
+    return 1.0 / (1.0 + u)
 
 
-def _gaussian(d2: torch.Tensor) -> torch.Tensor:
-    return torch.exp(-d2)
+def _inverse_square_decay(u: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+    return value * value
 
 
-def _exponential(d2: torch.Tensor) -> torch.Tensor:
-    return torch.exp(-_distance(d2))
+def _gaussian(u: torch.Tensor) -> torch.Tensor:
+    return torch.exp(-u)
 
 
-def _constant(d2: torch.Tensor) -> torch.Tensor:
-    return torch.ones_like(d2)
+def _gaussian_decay(u: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+    return value
+
+
+def _exponential(u: torch.Tensor) -> torch.Tensor:
+    return torch.exp(-_distance(u))
+
+
+def _exponential_decay(u: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+    # value / (2 sqrt(u)); zero where u == 0, as the gradient of _distance there
+    root = _distance(u)
+    return torch.where(root > 0, value / (2.0 * torch.where(root > 0, root, 1.0)), 0.0)
+
+
+def _constant(u: torch.Tensor) -> torch.Tensor:
+    return torch.ones_like(u)
 
 
 FALLOFFS: dict[str, Falloff] = {
-    "inverse_square": Falloff("inverse_square", _inverse_square),
-    "gaussian": Falloff("gaussian", _gaussian),
-    "exponential": Falloff("exponential", _exponential),
-    "none": Falloff("none", _constant, is_constant=True),
+    "inverse_square": Falloff(
+        "inverse_square", _inverse_square, decay=_inverse_square_decay, kernel_code=1
+    ),
+    "gaussian": Falloff("gaussian", _gaussian, decay=_gaussian_decay, kernel_code=2),
+    "exponential": Falloff("exponential", _exponential, decay=_exponential_decay, kernel_code=3),
+    "none": Falloff("none", _constant, is_constant=True, kernel_code=0),
 }
 
 

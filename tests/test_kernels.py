@@ -1,10 +1,14 @@
 """The fused C kernels compute what the PyTorch operations compute, in float32."""
 
+import numpy as np
 import pytest
 import torch
 
+from sklearn_posnet.falloff import FALLOFFS as FALLOFF_TABLE
 from sklearn_posnet.falloff import get_falloff
-from sklearn_posnet.nn import ParticleNetwork, PositionalMLP, _fused
+from sklearn_posnet.nn import ParticleNetwork, PositionalMLP, _fused, _kernel_calls
+
+_kernels = pytest.importorskip("sklearn_posnet.nn._kernels")
 
 pytestmark = pytest.mark.skipif(
     not _fused.kernels_available(), reason="the C kernels were not built on this machine"
@@ -144,3 +148,210 @@ def test_modules_train_the_same_with_and_without_kernels(torch_path, module_type
 
     kernel, reference = torch_path(run)
     _assert_close(kernel, reference)
+
+
+# ------------------------------------------------------------------------ the kernels' boundary
+def _layer(n_out=4, n_in=6, dim=2):
+    generator = torch.Generator().manual_seed(0)
+    return [
+        torch.randn(*shape, generator=generator)
+        for shape in ((n_out, n_in), (n_out, dim), (n_in, dim))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        (lambda w, p, q: (w.double(), p, q), TypeError, "weight must be float32"),
+        (lambda w, p, q: (w, p.double(), q), TypeError, "positions_out must be float32"),
+        (lambda w, p, q: (w.to("meta"), p, q), ValueError, "CPU"),
+        (lambda w, p, q: (w.to_sparse(), p, q), ValueError, "dense"),
+        (lambda w, p, q: (w.T.contiguous().T, p, q), ValueError, "contiguous"),
+        (lambda w, p, q: (w[:, :-1], p, q), ValueError, r"weight must have shape \(4, 6\)"),
+        (lambda w, p, q: (w, p[:-1], q), ValueError, "weight must have shape"),
+        (lambda w, p, q: (w, p, q[:, :1]), ValueError, r"positions_in.T must have shape"),
+        (lambda w, p, q: (w, torch.zeros(4, 4), torch.zeros(6, 4)), ValueError, "dimension 1 to 3"),
+        (lambda w, p, q: (w, p[0], q), ValueError, "matrices"),
+        (lambda w, p, q: (w.numpy(), p, q), TypeError, "torch.Tensor"),
+        (lambda w, p, q: (None, p, q), ValueError, "either a weight or both dipole"),
+    ],
+)
+def test_kernel_calls_refuse_wrong_tensors(change, error, message):
+    weight, p_out, p_in = change(*_layer())
+    falloff = get_falloff("gaussian")
+    with pytest.raises(error, match=message):
+        _kernel_calls.layer_forward(falloff, 1.0, 0.0, 0.0, p_out, p_in, weight)
+    with pytest.raises(error, match=message):
+        _kernel_calls.layer_backward(
+            falloff,
+            1.0,
+            0.0,
+            0.0,
+            p_out,
+            p_in,
+            weight,
+            None,
+            None,
+            None,
+            None,
+            (True, True, True, False, False),
+        )
+
+
+def test_kernel_calls_refuse_a_wrong_gradient_and_falloff():
+    weight, p_out, p_in = _layer()
+    needs = (True, True, True, False, False)
+    args = (get_falloff("gaussian"), 1.0, 0.0, 0.0, p_out, p_in, weight, None, None)
+    with pytest.raises(ValueError, match="grad_output must have shape"):
+        _kernel_calls.layer_backward(*args, torch.zeros(4, 5), None, needs)
+    with pytest.raises(TypeError, match="grad_output must be float32"):
+        _kernel_calls.layer_backward(*args, torch.zeros(4, 6, dtype=torch.float64), None, needs)
+    user = get_falloff(lambda d: 1.0 / (1.0 + d))
+    with pytest.raises(ValueError, match="do not implement"):
+        _kernel_calls.layer_forward(user, 1.0, 0.0, 0.0, p_out, p_in, weight)
+
+
+def _c_arguments():
+    """Valid arguments of ``_kernels.forward``: falloff code, c, l2, distance, the layer's arrays
+    (positions_out, coordinates_in, weight, dipoles_out, dipole_coordinates_in), out, threads."""
+    weight, p_out, p_in = (t.numpy() for t in _layer())
+    return [
+        2,
+        1.0,
+        0.0,
+        0.0,
+        p_out,
+        np.ascontiguousarray(p_in.T),
+        weight,
+        None,
+        None,
+        np.empty((4, 6), np.float32),
+        1,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("index", "value", "error", "message"),
+    [
+        (6, lambda a: a[6].astype(np.float64), TypeError, "weight must hold float32"),
+        (6, lambda a: a[6].astype(np.int32), TypeError, "weight must hold float32"),
+        (6, lambda a: np.asfortranarray(a[6]), ValueError, "weight must be a C-contiguous"),
+        (6, lambda a: a[6][:, :5], ValueError, "weight must be a C-contiguous"),
+        (6, lambda a: np.ascontiguousarray(a[6][:, :5]), ValueError, r"shape \(4, 6\)"),
+        (6, lambda a: a[6].reshape(-1), ValueError, "2-dimensional"),
+        (6, lambda a: 7, TypeError, "weight must be a float32 array"),
+        (4, lambda a: np.zeros((4, 5), np.float32), ValueError, "dimension 1 to 3"),
+        (5, lambda a: a[5][:1], ValueError, "coordinates_in must have shape"),
+        (9, lambda a: a[9][:3], ValueError, "out must have shape"),
+        (9, lambda a: a[6], ValueError, "out shares memory with weight"),
+        (9, lambda a: None, TypeError, "out is required"),
+        (0, lambda a: 9, ValueError, "unknown falloff code"),
+    ],
+)
+def test_c_kernels_check_every_array_they_are_given(index, value, error, message):
+    arguments = _c_arguments()
+    arguments[index] = value(arguments)
+    with pytest.raises(error, match=message):
+        _kernels.forward(*arguments)
+
+
+def test_c_kernels_refuse_a_read_only_output_and_a_weight_with_dipoles():
+    arguments = _c_arguments()
+    arguments[9].flags.writeable = False
+    with pytest.raises(ValueError, match="out must be a C-contiguous, writable"):
+        _kernels.forward(*arguments)
+    arguments = _c_arguments()
+    arguments[7], arguments[8] = np.zeros((4, 2), np.float32), np.zeros((2, 6), np.float32)
+    with pytest.raises(ValueError, match="not both"):
+        _kernels.forward(*arguments)
+
+
+def test_c_backward_checks_its_gradient_arrays():
+    layer = _c_arguments()[:9]
+    grad = np.zeros((4, 6), np.float32)
+
+    def backward(grad_weight, grad_p_out, grad_qt):
+        _kernels.backward(*layer, 1, grad, 0.0, grad_weight, grad_p_out, grad_qt, None, None)
+
+    backward(
+        np.empty((4, 6), np.float32), np.empty((4, 2), np.float32), np.zeros((2, 6), np.float32)
+    )
+    with pytest.raises(ValueError, match="grad_positions_out must have shape"):
+        backward(None, np.empty((4, 3), np.float32), None)
+    with pytest.raises(ValueError, match="grad_weight shares memory with grad"):
+        backward(grad, None, None)
+    with pytest.raises(TypeError, match="grad_coordinates_in must hold float32"):
+        backward(None, None, np.zeros((2, 6)))
+
+
+@pytest.mark.parametrize("kind", ["positional", "particle"])
+def test_kernel_path_saves_its_inputs_for_backward(kind):
+    """An input changed in place between forward and backward is caught by autograd's version
+    check (save_for_backward), not silently differentiated at the new values."""
+    weight, p_out, p_in = (t.requires_grad_() for t in _layer())
+    if kind == "positional":
+        out, _ = _fused.penalized_falloff_weight(weight, p_out, p_in, get_falloff("gaussian"))
+    else:
+        out = _fused.particle_weight(
+            p_out, torch.ones_like(p_out), p_in, torch.ones_like(p_in), get_falloff("gaussian")
+        )
+    assert type(out.grad_fn).__name__ in ("_FalloffWeightBackward", "_ParticleWeightBackward")
+    with torch.no_grad():
+        p_in.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
+DISTANCES = [0.0, 1e-30, 1e-20, 1e-4, 0.1, 0.5, 1.0, 2.0, 5.0, 9.0, 30.0, 1e3, 1e6, 1e20]
+
+
+@pytest.mark.parametrize("name", sorted(FALLOFF_TABLE))
+@pytest.mark.parametrize("inverse_scale2", [1.0, 0.37])
+def test_c_falloff_is_the_python_definition(name, inverse_scale2):
+    """The C kernels' float32 arithmetic against the table's definition in float64, over
+    distances from 0 through tiny to huge (where both give 0 or 1 exactly)."""
+    falloff = FALLOFF_TABLE[name]
+    d = torch.tensor(DISTANCES, dtype=torch.float64)
+    p_in = d[:, None].float()  # one output neuron at 0, inputs along a line
+    p_out = torch.zeros(1, 1)
+    weight = torch.ones(1, len(d))
+    if name == "none":
+        dipoles = (torch.ones(1, 1), torch.ones(len(d), 1))
+        got, _ = _kernel_calls.layer_forward(
+            falloff, inverse_scale2, 0, 0, p_out, p_in, None, *dipoles
+        )
+    else:
+        got, _ = _kernel_calls.layer_forward(falloff, inverse_scale2, 0, 0, p_out, p_in, weight)
+    u = p_in.double()[:, 0] ** 2 * inverse_scale2  # the float32 positions, exactly
+    expected = falloff.of_squared_distance(u)
+    torch.testing.assert_close(got[0].double(), expected, rtol=2e-6, atol=1e-30)
+    assert got[0, 0] == 1.0 and torch.isfinite(got).all()
+    # far away: 0 (the kernels' exp2 stops at float32's smallest normal number, 2**-126)
+    smallest_normal = torch.finfo(torch.float32).tiny
+    assert got[0, -1] == 1.0 if name == "none" else 0.0 <= got[0, -1] <= smallest_normal
+
+
+@pytest.mark.parametrize("name", ["inverse_square", "gaussian", "exponential"])
+def test_c_falloff_slope_is_the_python_decay(name):
+    """The kernels' derivative with respect to the input positions against the table's
+    ``decay`` in float64 (the gradient of ``sum_j f(|p - q_j|**2)`` is ``2 decay(u) (p - q_j)``)."""
+    falloff = FALLOFF_TABLE[name]
+    d = torch.tensor([d for d in DISTANCES if 1e-4 <= d <= 30.0], dtype=torch.float64)
+    p_in, p_out, weight = d[:, None].float(), torch.zeros(1, 1), torch.ones(1, len(d))
+    grads = _kernel_calls.layer_backward(
+        falloff,
+        1.0,
+        0.0,
+        0.0,
+        p_out,
+        p_in,
+        weight,
+        None,
+        None,
+        torch.ones(1, len(d)),
+        None,
+        (False, False, True, False, False),
+    )
+    u = p_in.double()[:, 0] ** 2
+    expected = -2.0 * falloff.decay(u, falloff.of_squared_distance(u)) * p_in.double()[:, 0]
+    torch.testing.assert_close(grads[2][:, 0].double(), expected, rtol=1e-5, atol=1e-30)

@@ -8,10 +8,11 @@ operations): at MNIST sizes, more than the batch's matrix products. :class:`_Fal
 computes both in one autograd node with a handful of operations:
 
 - the squared distances are formed once and serve the falloff and the penalty;
-- the backward pass reuses the forward's output: for the named falloffs ``dW_eff / d(d2)`` is a
-  product of the output and the falloff (``-f * W_eff`` for the Gaussian, ``-f**2 * W`` for the
-  inverse square), and the penalty's share ``distance * W**2`` is added to that matrix, so both
-  reach the positions through one gradient matrix;
+- the backward pass reuses the forward's falloff values: each named falloff of
+  :data:`~sklearn_posnet.falloff.FALLOFFS` gives its derivative as ``decay(u, f(u))``
+  (``f`` for the Gaussian, ``f**2`` for the inverse square), and the penalty's share
+  ``distance * W**2`` is added to the same matrix, so both reach the positions through one
+  gradient matrix;
 - the position gradients ``sum_j h_ij * 2 (p_i - q_j)`` are a row or column sum and one thin
   matrix product, laid out as ``(n, n_in) @ (n_in, d)`` with the thin operand transposed, the
   layout BLAS is fast at.
@@ -23,7 +24,12 @@ On the CPU in float32, the same two autograd nodes (and :func:`particle_weight`)
 C kernels of ``_kernels.c`` when they were built at install: one pass over the matrix forward
 and one backward, a row of neurons at a time, instead of a pass per operation. The kernels are
 optional; without them (no C compiler, another device, float64) the PyTorch operations above
-compute the same values.
+compute the same values. Both paths read the falloffs from one table, ``FALLOFFS``: its formulas
+for the PyTorch operations, its ``kernel_code`` for the kernels (which implement the same
+formulas in C). ``_kernel_calls`` checks every tensor before the kernels see it.
+
+While a tracer or compiler records the module (:func:`steps_aside`), every function here takes
+the plain differentiable formula instead, so that what it records is the real computation.
 """
 
 from __future__ import annotations
@@ -31,11 +37,7 @@ from __future__ import annotations
 import torch
 
 from ..falloff import FALLOFFS, Falloff, squared_distances
-
-try:  # built from _kernels.c at install when a C compiler is available
-    from . import _kernels
-except ImportError:  # pragma: no cover - exercised where the build was skipped
-    _kernels = None
+from . import _kernel_calls
 
 __all__ = [
     "distance_penalty",
@@ -44,98 +46,56 @@ __all__ = [
     "kernels_available",
     "particle_weight",
     "penalized_falloff_weight",
+    "steps_aside",
     "weight_penalty",
 ]
 
-_FUSED_FALLOFFS = ("inverse_square", "gaussian", "exponential")
+#: Set to False to compute with PyTorch operations even where the kernels apply (tests).
+USE_KERNELS = True
+# What the kernels may be handed: real tensors, not the fake or functional tensors of tracing.
+_PLAIN_TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
 
 
 def has_fused_falloff(falloff: Falloff) -> bool:
-    """Whether ``falloff`` is a named falloff with an analytic derivative here."""
-    return falloff.name in _FUSED_FALLOFFS and FALLOFFS[falloff.name] is falloff
-
-
-_LOG2_E = 1.4426950408889634
-
-#: The falloffs' codes in _kernels.c.
-_KERNEL_FALLOFFS = {"none": 0, "inverse_square": 1, "gaussian": 2, "exponential": 3}
-#: Set to False to compute with PyTorch operations even where the kernels apply (tests).
-USE_KERNELS = True
+    """Whether ``falloff`` gives its derivative (``decay``) for the fused autograd node: the
+    named falloffs of :data:`~sklearn_posnet.falloff.FALLOFFS` but the constant one, or a
+    :class:`~sklearn_posnet.falloff.Falloff` built with a ``decay``."""
+    return falloff.decay is not None and not falloff.is_constant
 
 
 def kernels_available() -> bool:
     """Whether the fused C kernels were built (they serve float32 tensors on the CPU)."""
-    return _kernels is not None
+    return _kernel_calls.kernels_built()
+
+
+def steps_aside() -> bool:
+    """Whether a tracer or compiler is recording the computation.
+
+    ``torch.jit.trace``, ``torch.onnx.export`` (either exporter), ``torch.export`` and
+    ``torch.compile`` record the torch operations a module runs. The fused autograd nodes and
+    the C kernels would hide the computation from them (the kernels write their output through
+    memory the tracer does not see): while they record, every function here computes with the
+    plain differentiable formula instead, which they record faithfully.
+    """
+    return torch.jit.is_tracing() or torch.onnx.is_in_onnx_export() or torch.compiler.is_compiling()
+
+
+def _named(falloff: Falloff) -> bool:
+    """Whether ``falloff`` is the table's own entry, whose formula the kernels implement."""
+    return falloff.kernel_code is not None and FALLOFFS.get(falloff.name) is falloff
 
 
 def _kernel_applies(*tensors: torch.Tensor) -> bool:
     """Float32 CPU tensors, positions in 1 to 3 dimensions (the kernels' instances)."""
     return (
         USE_KERNELS
-        and _kernels is not None
+        and kernels_available()
         and tensors[-1].shape[-1] <= 3
-        and all(t.device.type == "cpu" and t.dtype == torch.float32 for t in tensors)
+        and all(
+            type(t) in _PLAIN_TENSOR_TYPES and t.device.type == "cpu" and t.dtype == torch.float32
+            for t in tensors
+        )
     )
-
-
-def _address(tensor):
-    return None if tensor is None else tensor.data_ptr()
-
-
-def _kernel_layer(
-    name,
-    inverse_scale2,
-    l2,
-    distance,
-    positions_out,
-    positions_in,
-    weight=None,
-    dipoles_out=None,
-    dipoles_in=None,
-):
-    """The leading arguments of ``_kernels.forward`` and ``backward``, and the tensors they point
-    to (kept alive by the caller)."""
-    positions_out = positions_out.detach().contiguous()
-    coordinates_in = positions_in.detach().T.contiguous()
-    weight = None if weight is None else weight.detach().contiguous()
-    dipoles_out = None if dipoles_out is None else dipoles_out.detach().contiguous()
-    dipoles_in_t = None if dipoles_in is None else dipoles_in.detach().T.contiguous()
-    keep = (positions_out, coordinates_in, weight, dipoles_out, dipoles_in_t)
-    n_out, dim = positions_out.shape
-    arguments = (
-        n_out,
-        coordinates_in.shape[1],
-        dim,
-        _KERNEL_FALLOFFS[name],
-        inverse_scale2,
-        l2,
-        distance,
-        *(_address(t) for t in keep),
-        torch.get_num_threads(),
-    )
-    return arguments, keep
-
-
-def _kernel_backward(arguments, grad_output, grad_penalty, needs):
-    """Run ``_kernels.backward``; ``needs`` says which of the gradients with respect to
-    (weight, positions_out, positions_in, dipoles_out, dipoles_in) to compute."""
-    n_out, n_in, dim = arguments[:3]
-    grad_output = torch.zeros(n_out, n_in) if grad_output is None else grad_output.contiguous()
-    shapes = ((n_out, n_in), (n_out, dim), (dim, n_in), (n_out, dim), (dim, n_in))
-    # The input side comes transposed and is accumulated: zeros; the rest is overwritten.
-    grads = [
-        None if not need else torch.zeros(shape) if index in (2, 4) else torch.empty(shape)
-        for index, (need, shape) in enumerate(zip(needs, shapes))
-    ]
-    _kernels.backward(
-        *arguments,
-        (
-            _address(grad_output),
-            0.0 if grad_penalty is None else float(grad_penalty),
-            *(_address(g) for g in grads),
-        ),
-    )
-    return [g.T if g is not None and index in (2, 4) else g for index, g in enumerate(grads)]
 
 
 def _squared_distances(positions_out: torch.Tensor, positions_in: torch.Tensor) -> torch.Tensor:
@@ -171,22 +131,6 @@ def _position_gradients(h, positions_out, positions_in, need_out, need_in, scale
     return grad_out, grad_in
 
 
-def _falloff_values(name: str, d2: torch.Tensor, inverse_scale2: float):
-    """``f(d2 * c)`` for a named falloff, and the distance ``sqrt(d2 * c)`` where needed.
-
-    ``exp(-x)`` is computed as ``exp2(-x * log2(e))``: equal up to rounding (relative error
-    about ``x`` ulps) and, on CPU, several times faster than torch's ``exp``.
-    """
-    if name == "inverse_square":
-        if inverse_scale2 == 1.0:
-            return torch.add(d2, 1.0).reciprocal_(), None
-        return torch.mul(d2, inverse_scale2).add_(1.0).reciprocal_(), None
-    if name == "gaussian":
-        return torch.mul(d2, -inverse_scale2 * _LOG2_E).exp2_(), None
-    distance = torch.mul(d2, inverse_scale2).sqrt_()
-    return torch.mul(distance, -_LOG2_E).exp2_(), distance
-
-
 def _penalty_forward(weight, d2, l2, distance):
     """``sum(W**2 * (l2 + distance * d2))`` as ``scale * <W, G>``; returns ``(value, G, scale)``.
 
@@ -208,70 +152,79 @@ def _penalty_forward(weight, d2, l2, distance):
 class _FalloffWeight(torch.autograd.Function):
     """``(f(c * d2) * W, sum(W**2 * (l2 + distance * d2)))`` and their gradients.
 
-    Inputs: the raw weight, both position sets, the falloff's name (a fused one, or "none" for
-    the constant falloff, whose output is ``W`` itself), ``c = 1 / length_scale**2``, and the
+    Inputs: the raw weight, both position sets, the falloff (one with a ``decay``, or the
+    constant falloff, whose output is ``W`` itself), ``c = 1 / length_scale**2``, and the
     penalty's coefficients ``l2`` and ``distance``.
     """
 
     @staticmethod
-    def forward(ctx, weight, positions_out, positions_in, name, inverse_scale2, l2, distance):
+    def forward(ctx, weight, positions_out, positions_in, falloff, inverse_scale2, l2, distance):
         ctx.set_materialize_grads(False)
-        if name != "none" and _kernel_applies(weight, positions_out, positions_in):
-            arguments, keep = _kernel_layer(
-                name, inverse_scale2, l2, distance, positions_out, positions_in, weight
+        ctx.falloff, ctx.inverse_scale2 = falloff, inverse_scale2
+        ctx.l2, ctx.distance = l2, distance
+        ctx.use_kernels = (
+            not falloff.is_constant
+            and _named(falloff)
+            and _kernel_applies(weight, positions_out, positions_in)
+        )
+        if ctx.use_kernels:
+            output, penalty = _kernel_calls.layer_forward(
+                falloff,
+                inverse_scale2,
+                l2,
+                distance,
+                positions_out.contiguous(),
+                positions_in,
+                weight.contiguous(),
             )
-            output = weight.new_empty(weight.shape)
-            penalty = _kernels.forward(*arguments, output.data_ptr())
-            ctx.kernel = arguments, keep
+            ctx.save_for_backward(weight, positions_out, positions_in)
             return output, weight.new_tensor(penalty)
-        ctx.kernel = None
-        constant = name == "none"
+        constant = falloff.is_constant
         d2 = None if constant and not distance else _squared_distances(positions_out, positions_in)
         if constant:
-            falloff = root = None
+            value = scaled = None
             output = weight.view_as(weight)
         else:
-            falloff, root = _falloff_values(name, d2, inverse_scale2)
-            output = falloff * weight
+            scaled = d2 if inverse_scale2 == 1.0 else d2 * inverse_scale2
+            value = falloff.of_squared_distance(scaled)
+            output = value * weight
         penalty, penalized, scale = _penalty_forward(weight, d2, l2, distance)
-        ctx.name, ctx.inverse_scale2 = name, inverse_scale2
-        ctx.scale, ctx.distance = scale, distance
-        ctx.save_for_backward(
-            weight,
-            falloff,
-            None if constant else output,
-            root,
-            penalized,
-            positions_out,
-            positions_in,
-        )
+        ctx.scale = scale
+        ctx.save_for_backward(weight, value, scaled, penalized, positions_out, positions_in)
         return output, penalty
 
     @staticmethod
     def backward(ctx, grad_output, grad_penalty):
-        if ctx.kernel is not None:
-            grad_weight, grad_out, grad_in, _, _ = _kernel_backward(
-                ctx.kernel[0], grad_output, grad_penalty, (*ctx.needs_input_grad[:3], False, False)
+        if ctx.use_kernels:
+            weight, positions_out, positions_in = ctx.saved_tensors
+            grad_weight, grad_out, grad_in, _, _ = _kernel_calls.layer_backward(
+                ctx.falloff,
+                ctx.inverse_scale2,
+                ctx.l2,
+                ctx.distance,
+                positions_out.contiguous(),
+                positions_in,
+                weight.contiguous(),
+                None,
+                None,
+                grad_output,
+                grad_penalty,
+                (*ctx.needs_input_grad[:3], False, False),
             )
             return grad_weight, grad_out, grad_in, None, None, None, None
-        weight, falloff, output, root, penalized, positions_out, positions_in = ctx.saved_tensors
+        weight, value, scaled, penalized, positions_out, positions_in = ctx.saved_tensors
         need_weight, need_out, need_in = ctx.needs_input_grad[:3]
         need_positions = need_out or need_in
-        name, c = ctx.name, ctx.inverse_scale2
+        constant, c = ctx.falloff.is_constant, ctx.inverse_scale2
         grad_weight = h = None
         if grad_output is not None:
-            if name == "none":
+            if constant:
                 grad_weight = grad_output  # never modified in place below
-            elif need_weight or (need_positions and name == "inverse_square"):
-                grad_weight = grad_output * falloff
-            if need_positions and name != "none":
-                # dL/d(d2) = -c * h, h = g * W * (-f'(u)), written with what the forward kept.
-                if name == "inverse_square":  # -f' = f**2: g * W * f**2 = (g * f) * W_eff
-                    h = grad_weight * output
-                elif name == "gaussian":  # -f' = f
-                    h = grad_output * output
-                else:  # exponential, -f' = f / (2 sqrt(u)), zero where u == 0
-                    h = torch.where(root > 0, grad_output * output / (2.0 * root), 0.0)
+            elif need_weight:
+                grad_weight = grad_output * value
+            if need_positions and not constant:
+                # dL/d(d2) = -c * h with h = g * W * decay, decay = -f'(u)
+                h = (grad_output * weight).mul_(ctx.falloff.decay(scaled, value))
         if grad_penalty is not None and penalized is not None:
             if need_weight:  # + 2 * scale * G * grad_penalty
                 step = grad_penalty * (2.0 * ctx.scale)
@@ -301,23 +254,42 @@ class _FalloffWeight(torch.autograd.Function):
 
 
 class _ParticleWeight(torch.autograd.Function):
-    """``(v_i . u_j) * f(c * |p_i - q_j|**2)`` by the fused kernels; see :func:`particle_weight`."""
+    """``(v_i . u_j) * f(|p_i - q_j|**2)`` by the fused kernels; see :func:`particle_weight`."""
 
     @staticmethod
-    def forward(ctx, positions_out, dipoles_out, positions_in, dipoles_in, name):
-        arguments, keep = _kernel_layer(
-            name, 1.0, 0.0, 0.0, positions_out, positions_in, None, dipoles_out, dipoles_in
+    def forward(ctx, positions_out, dipoles_out, positions_in, dipoles_in, falloff):
+        ctx.falloff = falloff
+        ctx.save_for_backward(positions_out, dipoles_out, positions_in, dipoles_in)
+        output, _ = _kernel_calls.layer_forward(
+            falloff,
+            1.0,
+            0.0,
+            0.0,
+            positions_out.contiguous(),
+            positions_in,
+            None,
+            dipoles_out.contiguous(),
+            dipoles_in,
         )
-        output = positions_out.new_empty(positions_out.shape[0], positions_in.shape[0])
-        _kernels.forward(*arguments, output.data_ptr())
-        ctx.kernel = arguments, keep
         return output
 
     @staticmethod
     def backward(ctx, grad_output):
+        positions_out, dipoles_out, positions_in, dipoles_in = ctx.saved_tensors
         need_p_out, need_v_out, need_p_in, need_v_in = ctx.needs_input_grad[:4]
-        _, grad_p_out, grad_p_in, grad_v_out, grad_v_in = _kernel_backward(
-            ctx.kernel[0], grad_output, None, (False, need_p_out, need_p_in, need_v_out, need_v_in)
+        _, grad_p_out, grad_p_in, grad_v_out, grad_v_in = _kernel_calls.layer_backward(
+            ctx.falloff,
+            1.0,
+            0.0,
+            0.0,
+            positions_out.contiguous(),
+            positions_in,
+            None,
+            dipoles_out.contiguous(),
+            dipoles_in,
+            grad_output,
+            None,
+            (False, need_p_out, need_p_in, need_v_out, need_v_in),
         )
         return grad_p_out, grad_v_out, grad_p_in, grad_v_in, None
 
@@ -343,12 +315,13 @@ def particle_weight(
         On the CPU in float32 with a named falloff, from the fused kernels (which never form
         the alignment matrix); elsewhere from :func:`falloff_weight`.
     """
-    if has_fused_falloff(falloff) and _kernel_applies(
-        positions_out, dipoles_out, positions_in, dipoles_in
+    if (
+        not falloff.is_constant
+        and _named(falloff)
+        and not steps_aside()
+        and _kernel_applies(positions_out, dipoles_out, positions_in, dipoles_in)
     ):
-        return _ParticleWeight.apply(
-            positions_out, dipoles_out, positions_in, dipoles_in, falloff.name
-        )
+        return _ParticleWeight.apply(positions_out, dipoles_out, positions_in, dipoles_in, falloff)
     # The alignment with the input dipoles transposed and made contiguous: its backward
     # products then have their thin operand transposed, which BLAS is three times faster at.
     alignment = dipoles_out @ dipoles_in.T.contiguous()
@@ -377,9 +350,12 @@ def weight_penalty(
     Tensor
         A scalar.
     """
+    if steps_aside():
+        d2 = squared_distances(positions_out, positions_in)
+        return (weight.square() * (float(l2) + float(distance) * d2)).sum()
     # The constant falloff's node: its output is the weight itself, its penalty this one.
     return _FalloffWeight.apply(
-        weight, positions_out, positions_in, "none", 1.0, float(l2), float(distance)
+        weight, positions_out, positions_in, FALLOFFS["none"], 1.0, float(l2), float(distance)
     )[1]
 
 
@@ -435,12 +411,13 @@ def penalized_falloff_weight(
     penalized = bool(l2 or distance)
     if falloff.is_constant and not penalized:
         return weight, weight.new_zeros(())
-    if falloff.is_constant or has_fused_falloff(falloff):
-        name = "none" if falloff.is_constant else falloff.name
+    if (falloff.is_constant or has_fused_falloff(falloff)) and not steps_aside():
         inverse_scale2 = 1.0 / (length_scale * length_scale)
         return _FalloffWeight.apply(
-            weight, positions_out, positions_in, name, inverse_scale2, l2, distance
+            weight, positions_out, positions_in, falloff, inverse_scale2, l2, distance
         )
+    if falloff.is_constant:
+        return weight, weight_penalty(weight, positions_out, positions_in, l2, distance)
     distances = squared_distances(positions_out, positions_in)
     if length_scale != 1.0:
         distances = distances / (length_scale * length_scale)

@@ -12,8 +12,9 @@
  *
  * where d2_ij = |p_i - q_j|^2 and a_ij is either a raw weight w_ij (positional layers) or the
  * dipole alignment v_i . u_j (particle layers, which then never read a weight matrix).
- * The Python side (_fused.py) checks shapes, dtypes and contiguity; coordinates of the input
- * neurons come transposed, (dim, n_in), so that the inner loops over j read contiguous memory.
+ * The bindings at the end check every array they are given (type, contiguity, shape) and
+ * raise on a wrong one; coordinates of the input neurons come transposed, (dim, n_in), so that
+ * the inner loops over j read contiguous memory.
  *
  * Sums over output neurons (the input neurons' gradients) are accumulated per fixed block of
  * rows and the blocks added in order, so results do not depend on the number of threads.
@@ -24,17 +25,29 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#if defined(_MSC_VER)
+#define INLINE static __forceinline
+#define restrict __restrict
+#else
+#define INLINE static inline __attribute__((always_inline))
+#endif
+
+/* The kernel codes of sklearn_posnet.falloff.FALLOFFS, which holds the formulas' Python side. */
 enum { FALLOFF_NONE = 0, INVERSE_SQUARE = 1, GAUSSIAN = 2, EXPONENTIAL = 3 };
 #define LOG2E 1.4426950408889634f
 #define BLOCKS 8 /* row blocks of the column sums: fixed, whatever the thread count */
 
 /* 2**x for x <= 0, within 2e-7 relative error (a degree-6 fit of 2**f on [-1, 0]). */
-static inline __attribute__((always_inline)) float exp2_nonpositive(float x)
+INLINE float exp2_nonpositive(float x)
 {
-    /* max(x, -126) as arithmetic on a 0/1 mask (exact): a conditional here keeps some
-     * compilers from vectorizing the loop. */
-    const float keep = (float)(x >= -126.0f);
-    x = keep * x + (1.0f - keep) * -126.0f;
+    /* max(x, -126) by selecting bits under a mask: exact, also for x = -inf (neurons so far
+     * apart that the squared distance overflows float32, where 0/1-mask arithmetic would give
+     * 0 * inf = NaN), and without a conditional, which keeps some compilers from vectorizing
+     * the loop. */
+    union { float f; int32_t i; } value = {x}, floor_ = {-126.0f};
+    const int32_t keep = -(int32_t)(x >= -126.0f);
+    value.i = (value.i & keep) | (floor_.i & ~keep);
+    x = value.f;
     int32_t n = (int32_t)x; /* toward zero: n >= x, f in (-1, 0] */
     float f = x - (float)n;
     float p = 1.0877865e-04f;
@@ -59,8 +72,6 @@ typedef struct {
     const float *v_out;  /* (n_out, dim), particle layers */
     const float *ut;     /* (dim, n_in), particle layers */
 } Layer;
-
-#define INLINE static inline __attribute__((always_inline))
 
 /* The row loops are compiled for AVX-512 and AVX2 as well as the baseline; the loader picks the
  * widest the CPU has (GCC function multiversioning, x86-64 only). */
@@ -298,7 +309,6 @@ static int threads_for(int64_t work, int requested)
 /* out = f(c d2) * a, and the penalty (summed per block of rows in block order). */
 static int layer_forward(const Layer *L, float *out, double *penalty_out, int threads)
 {
-    if (L->dim > 3) return -2;
     const int64_t blocks = L->n_out < BLOCKS ? L->n_out : BLOCKS;
     double partial[BLOCKS] = {0.0};
 #pragma omp parallel for schedule(static) num_threads(threads_for(L->n_out * L->n_in, threads))
@@ -313,7 +323,6 @@ static int layer_forward(const Layer *L, float *out, double *penalty_out, int th
 static int layer_backward(const Layer *L, const Grads *G, int threads)
 {
     const int64_t n = L->n_in, dim = L->dim;
-    if (dim > 3) return -2;
     const int64_t blocks = L->n_out < BLOCKS ? L->n_out : BLOCKS;
     const int64_t per_block = 2 * dim * n + n; /* column sums and a scratch row */
     float *columns = calloc((size_t)(blocks * per_block), sizeof(float));
@@ -338,37 +347,148 @@ static int layer_backward(const Layer *L, const Grads *G, int threads)
 }
 
 /* ------------------------------------------------------------------------ Python bindings */
+/*
+ * The bindings take arrays through the buffer protocol (NumPy views of the tensors, made by
+ * _kernel_calls.py), never raw addresses: every array is checked here for its element type
+ * (float32), C-contiguity, writability where written, and its shape against the layer's, which
+ * the position arrays define. A wrong argument raises TypeError or ValueError.
+ */
 
-static PyObject *report(int status)
+enum { P_OUT, QT, WEIGHT, V_OUT, UT, OUT, GRAD, GRAD_WEIGHT, GRAD_P_OUT, GRAD_QT, GRAD_V_OUT,
+       GRAD_UT, N_ARRAYS };
+static const char *const array_names[N_ARRAYS] = {
+    "positions_out", "coordinates_in", "weight", "dipoles_out", "dipole_coordinates_in", "out",
+    "grad", "grad_weight", "grad_positions_out", "grad_coordinates_in", "grad_dipoles_out",
+    "grad_dipole_coordinates_in"};
+
+typedef struct {
+    Py_buffer views[N_ARRAYS];
+    int held[N_ARRAYS];
+} Arrays;
+
+static void release(Arrays *A)
 {
-    if (status == -2) {
-        PyErr_SetString(PyExc_ValueError, "the kernels take positions of dimension 1 to 3");
+    for (int k = 0; k < N_ARRAYS; k++)
+        if (A->held[k]) {
+            PyBuffer_Release(&A->views[k]);
+            A->held[k] = 0;
+        }
+}
+
+static int is_float32(const char *format)
+{
+    if (format == NULL) return 0; /* itemsize alone cannot tell float32 from int32 */
+    if (format[0] == '@' || format[0] == '=') format++;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    else if (format[0] == '<') format++;
+#endif
+    return format[0] == 'f' && format[1] == '\0';
+}
+
+/* Array `index` from `obj` (None allowed where `optional`), shape (rows, cols); -1 means any.
+ * Returns its data, or NULL with *failed set (and an exception) on error, or NULL for None. */
+static float *take(Arrays *A, int index, PyObject *obj, int writable, int optional,
+                   Py_ssize_t rows, Py_ssize_t cols, int *failed)
+{
+    const char *name = array_names[index];
+    if (obj == Py_None) {
+        if (!optional) {
+            PyErr_Format(PyExc_TypeError, "%s is required, got None", name);
+            *failed = 1;
+        }
         return NULL;
     }
-    return PyErr_NoMemory();
+    if (!PyObject_CheckBuffer(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s must be a float32 array, got %.100s", name,
+                     Py_TYPE(obj)->tp_name);
+        *failed = 1;
+        return NULL;
+    }
+    Py_buffer *view = &A->views[index];
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) < 0) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_ValueError, "%s must be a C-contiguous%s array", name,
+                     writable ? ", writable" : "");
+        *failed = 1;
+        return NULL;
+    }
+    A->held[index] = 1;
+    if (view->itemsize != 4 || !is_float32(view->format)) {
+        PyErr_Format(PyExc_TypeError, "%s must hold float32, got format '%s'", name,
+                     view->format ? view->format : "B");
+        *failed = 1;
+        return NULL;
+    }
+    if (view->ndim != 2 || (rows >= 0 && view->shape[0] != rows) ||
+        (cols >= 0 && view->shape[1] != cols)) {
+        if (view->ndim != 2)
+            PyErr_Format(PyExc_ValueError, "%s must be 2-dimensional, got %d dimensions", name,
+                         view->ndim);
+        else
+            PyErr_Format(PyExc_ValueError, "%s must have shape (%zd, %zd), got (%zd, %zd)", name,
+                         rows >= 0 ? rows : view->shape[0], cols >= 0 ? cols : view->shape[1],
+                         view->shape[0], view->shape[1]);
+        *failed = 1;
+        return NULL;
+    }
+    return (float *)view->buf;
 }
 
-static void *address(PyObject *value)
+/* The layer's arrays: positions_out (n_out, dim) and coordinates_in (dim, n_in) define its
+ * sizes; then a weight (n_out, n_in) or both dipole arrays. Returns 0, or -1 with an exception. */
+static int take_layer(Arrays *A, Layer *L, PyObject *const objs[5])
 {
-    return value == Py_None ? NULL : PyLong_AsVoidPtr(value);
-}
-
-static int parse_layer(PyObject *args, Layer *L, PyObject **rest, int *threads)
-{
-    PyObject *p_out, *qt, *weight, *v_out, *ut;
-    if (!PyArg_ParseTuple(args, "LLLifffOOOOOiO", &L->n_out, &L->n_in, &L->dim, &L->falloff,
-                          &L->c, &L->l2, &L->distance, &p_out, &qt, &weight, &v_out, &ut,
-                          threads, rest))
+    int failed = 0;
+    L->p_out = take(A, P_OUT, objs[0], 0, 0, -1, -1, &failed);
+    if (failed) return -1;
+    L->n_out = A->views[P_OUT].shape[0];
+    L->dim = A->views[P_OUT].shape[1];
+    if (L->dim < 1 || L->dim > 3) {
+        PyErr_Format(PyExc_ValueError, "the kernels take positions of dimension 1 to 3, got %zd",
+                     (Py_ssize_t)L->dim);
         return -1;
-    L->p_out = address(p_out);
-    L->qt = address(qt);
-    L->weight = address(weight);
-    L->v_out = address(v_out);
-    L->ut = address(ut);
-    if (PyErr_Occurred()) return -1;
+    }
+    L->qt = take(A, QT, objs[1], 0, 0, (Py_ssize_t)L->dim, -1, &failed);
+    if (failed) return -1;
+    L->n_in = A->views[QT].shape[1];
+    L->weight = take(A, WEIGHT, objs[2], 0, 1, L->n_out, L->n_in, &failed);
+    if (failed) return -1;
+    L->v_out = take(A, V_OUT, objs[3], 0, 1, L->n_out, L->dim, &failed);
+    if (failed) return -1;
+    L->ut = take(A, UT, objs[4], 0, 1, L->dim, L->n_in, &failed);
+    if (failed) return -1;
     if (L->weight == NULL && (L->v_out == NULL || L->ut == NULL)) {
-        PyErr_SetString(PyExc_ValueError, "a layer needs a weight or both dipole sets");
+        PyErr_SetString(PyExc_ValueError, "a layer needs a weight or both dipole arrays");
         return -1;
+    }
+    if (L->weight != NULL && (L->v_out != NULL || L->ut != NULL)) {
+        PyErr_SetString(PyExc_ValueError, "a layer takes a weight or dipoles, not both");
+        return -1;
+    }
+    if (L->falloff < FALLOFF_NONE || L->falloff > EXPONENTIAL) {
+        PyErr_Format(PyExc_ValueError, "unknown falloff code %d", L->falloff);
+        return -1;
+    }
+    return 0;
+}
+
+/* The arrays written (from `first_written` on) must share no memory with any other array: the
+ * loops read their inputs through restrict pointers. Returns 0, or -1 with an exception. */
+static int check_disjoint(const Arrays *A, int first_written)
+{
+    for (int w = first_written; w < N_ARRAYS; w++) {
+        if (!A->held[w]) continue;
+        const char *w_start = A->views[w].buf, *w_stop = w_start + A->views[w].len;
+        for (int k = 0; k < N_ARRAYS; k++) {
+            if (k == w || !A->held[k]) continue;
+            const char *k_start = A->views[k].buf, *k_stop = k_start + A->views[k].len;
+            if (w_start < k_stop && k_start < w_stop) {
+                PyErr_Format(PyExc_ValueError, "%s shares memory with %s", array_names[w],
+                             array_names[k]);
+                return -1;
+            }
+        }
     }
     return 0;
 }
@@ -376,53 +496,91 @@ static int parse_layer(PyObject *args, Layer *L, PyObject **rest, int *threads)
 static PyObject *py_forward(PyObject *self, PyObject *args)
 {
     Layer L;
-    PyObject *out;
+    PyObject *objs[5], *out_obj;
     int threads;
-    if (parse_layer(args, &L, &out, &threads) < 0) return NULL;
-    float *o = address(out);
-    if (o == NULL) return NULL;
+    if (!PyArg_ParseTuple(args, "ifffOOOOOOi", &L.falloff, &L.c, &L.l2, &L.distance, &objs[0],
+                          &objs[1], &objs[2], &objs[3], &objs[4], &out_obj, &threads))
+        return NULL;
+    Arrays A = {0};
+    int failed = 0;
+    if (take_layer(&A, &L, objs) < 0) goto error;
+    float *out = take(&A, OUT, out_obj, 1, 0, L.n_out, L.n_in, &failed);
+    if (failed || check_disjoint(&A, OUT) < 0) goto error;
     double penalty = 0.0;
-    int status;
-    Py_BEGIN_ALLOW_THREADS
-    status = layer_forward(&L, o, &penalty, threads);
-    Py_END_ALLOW_THREADS
-    if (status < 0) return report(status);
+    int status = 0;
+    if (L.n_out > 0 && L.n_in > 0) {
+        Py_BEGIN_ALLOW_THREADS
+        status = layer_forward(&L, out, &penalty, threads);
+        Py_END_ALLOW_THREADS
+    }
+    release(&A);
+    if (status < 0) return PyErr_NoMemory();
     return PyFloat_FromDouble(penalty);
+error:
+    release(&A);
+    return NULL;
 }
 
 static PyObject *py_backward(PyObject *self, PyObject *args)
 {
     Layer L;
-    PyObject *rest;
-    int threads;
-    if (parse_layer(args, &L, &rest, &threads) < 0) return NULL;
-    PyObject *grad, *grad_weight, *grad_p_out, *grad_qt, *grad_v_out, *grad_ut;
     Grads G;
-    if (!PyArg_ParseTuple(rest, "OfOOOOO", &grad, &G.grad_penalty, &grad_weight, &grad_p_out,
-                          &grad_qt, &grad_v_out, &grad_ut))
+    PyObject *objs[5], *grad_objs[6];
+    int threads;
+    if (!PyArg_ParseTuple(args, "ifffOOOOOiOfOOOOO", &L.falloff, &L.c, &L.l2, &L.distance,
+                          &objs[0], &objs[1], &objs[2], &objs[3], &objs[4], &threads,
+                          &grad_objs[0], &G.grad_penalty, &grad_objs[1], &grad_objs[2],
+                          &grad_objs[3], &grad_objs[4], &grad_objs[5]))
         return NULL;
-    G.grad = address(grad);
-    G.grad_weight = address(grad_weight);
-    G.grad_p_out = address(grad_p_out);
-    G.grad_qt = address(grad_qt);
-    G.grad_v_out = address(grad_v_out);
-    G.grad_ut = address(grad_ut);
-    if (PyErr_Occurred()) return NULL;
-    int status;
-    Py_BEGIN_ALLOW_THREADS
-    status = layer_backward(&L, &G, threads);
-    Py_END_ALLOW_THREADS
-    if (status < 0) return report(status);
+    Arrays A = {0};
+    int failed = 0;
+    if (take_layer(&A, &L, objs) < 0) goto error;
+    const Py_ssize_t n_out = L.n_out, n_in = L.n_in, dim = L.dim;
+    G.grad = take(&A, GRAD, grad_objs[0], 0, 0, n_out, n_in, &failed);
+    if (failed) goto error;
+    G.grad_weight = take(&A, GRAD_WEIGHT, grad_objs[1], 1, 1, n_out, n_in, &failed);
+    if (failed) goto error;
+    G.grad_p_out = take(&A, GRAD_P_OUT, grad_objs[2], 1, 1, n_out, dim, &failed);
+    if (failed) goto error;
+    G.grad_qt = take(&A, GRAD_QT, grad_objs[3], 1, 1, dim, n_in, &failed);
+    if (failed) goto error;
+    G.grad_v_out = take(&A, GRAD_V_OUT, grad_objs[4], 1, 1, n_out, dim, &failed);
+    if (failed) goto error;
+    G.grad_ut = take(&A, GRAD_UT, grad_objs[5], 1, 1, dim, n_in, &failed);
+    if (failed) goto error;
+    if (L.weight == NULL && G.grad_weight != NULL) {
+        PyErr_SetString(PyExc_ValueError, "a particle layer has no weight gradient");
+        goto error;
+    }
+    if (L.weight != NULL && (G.grad_v_out != NULL || G.grad_ut != NULL)) {
+        PyErr_SetString(PyExc_ValueError, "a positional layer has no dipole gradients");
+        goto error;
+    }
+    if (check_disjoint(&A, GRAD_WEIGHT) < 0) goto error;
+    int status = 0;
+    if (n_out > 0 && n_in > 0) {
+        Py_BEGIN_ALLOW_THREADS
+        status = layer_backward(&L, &G, threads);
+        Py_END_ALLOW_THREADS
+    }
+    release(&A);
+    if (status < 0) return PyErr_NoMemory();
     Py_RETURN_NONE;
+error:
+    release(&A);
+    return NULL;
 }
 
 static PyMethodDef methods[] = {
     {"forward", py_forward, METH_VARARGS,
-     "forward(n_out, n_in, dim, falloff, c, l2, distance, p_out, qt, weight, v_out, ut, "
-     "threads, out) -> penalty"},
+     "forward(falloff, c, l2, distance, positions_out, coordinates_in, weight, dipoles_out, "
+     "dipole_coordinates_in, out, threads) -> penalty\n\nArrays are C-contiguous float32."},
     {"backward", py_backward, METH_VARARGS,
-     "backward(n_out, n_in, dim, falloff, c, l2, distance, p_out, qt, weight, v_out, ut, "
-     "threads, (grad, grad_penalty, grad_weight, grad_p_out, grad_qt, grad_v_out, grad_ut))"},
+     "backward(falloff, c, l2, distance, positions_out, coordinates_in, weight, dipoles_out, "
+     "dipole_coordinates_in, threads, grad, grad_penalty, grad_weight, grad_positions_out, "
+     "grad_coordinates_in, grad_dipoles_out, grad_dipole_coordinates_in)\n\n"
+     "Arrays are C-contiguous float32; the gradients are written in place (the input sides "
+     "accumulated: zero them first)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from ..falloff import Falloff
-from ._fused import particle_weight
+from ._fused import particle_weight, steps_aside
 
 __all__ = ["default_tile_rows", "tiled_particle_linear", "tiled_weight_square_sum"]
 
@@ -141,6 +141,9 @@ def tiled_particle_linear(
     ...                       get_falloff("gaussian"), tile_rows=2).shape
     torch.Size([4, 3])
     """
+    if steps_aside():  # a tracer records the materialized layer, which it can follow
+        weight = particle_weight(positions_out, dipoles_out, positions_in, dipoles_in, falloff)
+        return torch.nn.functional.linear(x, weight, bias)
     if tile_rows is None:
         tile_rows = default_tile_rows(positions_in.shape[0])
     return _TiledParticleLinear.apply(
@@ -190,6 +193,9 @@ def tiled_weight_square_sum(
     Tensor
         A scalar.
     """
+    if steps_aside():
+        weight = particle_weight(positions_out, dipoles_out, positions_in, dipoles_in, falloff)
+        return torch.dot(weight.reshape(-1), weight.reshape(-1))
     if tile_rows is None:
         tile_rows = default_tile_rows(positions_in.shape[0])
     return _TiledWeightSquareSum.apply(

@@ -1,0 +1,262 @@
+"""Take a fitted network anywhere: as a scikit-learn MLP, a plain torch network, or ONNX.
+
+A positional or particle network computes exactly what a plain multilayer perceptron computes
+with its *effective* weights (falloff applied, dipoles multiplied out). These functions form
+those weights once, in float64, and hand them to a model that needs nothing of this package:
+
+- :func:`to_sklearn`: a fitted :class:`~sklearn.neural_network.MLPClassifier`;
+- :func:`to_torch`: a :class:`torch.nn.Sequential` of :class:`~torch.nn.Linear` layers and
+  activations, which ``torch.export.export``, ``torch.jit.trace`` and ``torch.onnx.export``
+  take as they take any plain network;
+- :func:`to_onnx`: that network exported to ONNX (needs the ``export`` extra:
+  ``pip install sklearn_posnet[export]``).
+
+Only hidden activations that both scikit-learn and torch have export ("identity",
+"logistic", "tanh", "relu"); "swish" has no scikit-learn counterpart.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.base import is_classifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+__all__ = ["EXPORTABLE_ACTIVATIONS", "to_onnx", "to_sklearn", "to_torch"]
+
+#: Hidden activations that export, with their torch modules.
+EXPORTABLE_ACTIVATIONS = {
+    "identity": nn.Identity,
+    "logistic": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+}
+_OUTPUTS = ("logits", "proba")
+
+
+@dataclass(frozen=True)
+class _PlainNetwork:
+    """A fitted network reduced to a plain MLP: float64 weights ``(n_out, n_in)`` per layer,
+    biases, the hidden activation, and what the output means (``head``)."""
+
+    weights: list[np.ndarray]
+    biases: list[np.ndarray]
+    activation: str
+    head: str  # "softmax": the outputs are class logits (a classifier)
+
+
+def _plain_network(estimator) -> _PlainNetwork:
+    """The effective weights of a fitted estimator, computed in float64 from its module."""
+    check_is_fitted(estimator)
+    module = getattr(estimator, "module_", None)
+    if module is None or not hasattr(module, "effective_weights"):
+        raise TypeError(
+            f"{type(estimator).__name__} cannot be exported: it needs a fitted module_ that "
+            "provides effective_weights() (a PositionalMLPClassifier or ParticleNetworkClassifier;"
+            " for a NeuronPruner, pass its estimator_)."
+        )
+    # Classifiers end in softmax logits; an estimator kind without classes_ (a regressor) adds
+    # its head here and in the converters' output layers.
+    if not (is_classifier(estimator) and hasattr(estimator, "classes_")):
+        raise TypeError(
+            f"{type(estimator).__name__} cannot be exported yet: only classifiers export."
+        )
+    activation = module.activation
+    if activation not in EXPORTABLE_ACTIVATIONS:
+        raise ValueError(
+            f"activation={activation!r} cannot be exported: scikit-learn's MLPClassifier has no "
+            f"such activation. Activations that export: {sorted(EXPORTABLE_ACTIVATIONS)}."
+        )
+    with torch.no_grad():
+        weights = [
+            w.detach().to("cpu", torch.float64).numpy().copy()
+            for w in _float64_copy(module).effective_weights()
+        ]
+        biases = [b.detach().to("cpu", torch.float64).numpy().copy() for b in module.biases]
+    return _PlainNetwork(weights, biases, activation, head="softmax")
+
+
+def _float64_copy(module: nn.Module) -> nn.Module:
+    """A float64 CPU copy of ``module``; the fitted module is left as it is."""
+    return copy.deepcopy(module).to("cpu", torch.float64)
+
+
+def to_sklearn(estimator) -> MLPClassifier:
+    """A fitted :class:`~sklearn.neural_network.MLPClassifier` computing what ``estimator`` does.
+
+    Its ``coefs_`` are the effective weights. With two classes, scikit-learn's MLP has a single
+    logistic output where ours has two softmax logits ``(z0, z1)``; since
+    ``softmax(z)[1] == logistic(z1 - z0)``, the output layer becomes the difference of the two
+    rows, which gives the same probabilities and predictions.
+
+    Parameters
+    ----------
+    estimator : PositionalMLPClassifier or ParticleNetworkClassifier
+        Fitted, with a hidden activation in :data:`EXPORTABLE_ACTIVATIONS`.
+
+    Returns
+    -------
+    MLPClassifier
+        Fitted: ``predict`` and ``predict_proba`` agree with ``estimator``'s (up to float64
+        rounding); it can be pickled, or converted further with skl2onnx. Its training state
+        (``loss_curve_``, optimizer) is empty: refit it and it trains as a fresh MLP.
+
+    Raises
+    ------
+    ValueError
+        If the activation has no scikit-learn counterpart ("swish").
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_posnet import PositionalMLPClassifier
+    >>> from sklearn_posnet.export import to_sklearn
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = PositionalMLPClassifier(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+    >>> clf = clf.fit(X[:200] / 16, y[:200])
+    >>> mlp = to_sklearn(clf)
+    >>> bool((mlp.predict(X / 16) == clf.predict(X / 16)).all())
+    True
+    """
+    plain = _plain_network(estimator)
+    coefs = [w.T.copy() for w in plain.weights]
+    intercepts = [b.copy() for b in plain.biases]
+    classes = np.asarray(estimator.classes_)
+    if len(classes) == 2:
+        coefs[-1] = coefs[-1][:, 1:2] - coefs[-1][:, 0:1]
+        intercepts[-1] = intercepts[-1][1:2] - intercepts[-1][0:1]
+    hidden = tuple(w.shape[0] for w in plain.weights[:-1])
+    mlp = MLPClassifier(hidden_layer_sizes=hidden, activation=plain.activation)
+    # The fitted attributes MLPClassifier's fit sets and its predict methods read.
+    mlp.coefs_, mlp.intercepts_ = coefs, intercepts
+    mlp.n_layers_ = len(coefs) + 1
+    mlp.n_outputs_ = coefs[-1].shape[1]
+    mlp.out_activation_ = "logistic" if len(classes) == 2 else "softmax"
+    mlp.classes_ = classes
+    mlp._label_binarizer = LabelBinarizer().fit(classes)  # read by predict; set by fit
+    mlp.n_features_in_ = coefs[0].shape[0]
+    if hasattr(estimator, "feature_names_in_"):
+        mlp.feature_names_in_ = estimator.feature_names_in_
+    mlp.n_iter_, mlp.t_ = 0, 0
+    mlp.loss_curve_, mlp.best_loss_ = [], None
+    return mlp
+
+
+def to_torch(
+    estimator, *, dtype: torch.dtype = torch.float32, output: str = "logits"
+) -> nn.Sequential:
+    """A plain :class:`torch.nn.Sequential` computing what ``estimator``'s module computes.
+
+    ``Linear, activation, Linear, ..., Linear`` with the effective weights (formed in float64,
+    then cast to ``dtype``). It holds nothing of this package, so every torch route takes it:
+    ``torch.export.export``, ``torch.jit.trace``, ``torch.onnx.export``, ``torch.compile``.
+
+    Parameters
+    ----------
+    estimator : PositionalMLPClassifier or ParticleNetworkClassifier
+        Fitted, with a hidden activation in :data:`EXPORTABLE_ACTIVATIONS`.
+    dtype : torch.dtype, default=torch.float32
+        Of the parameters, and so of the inputs the network takes.
+    output : {"logits", "proba"}, default="logits"
+        What the network returns: the logits (what ``estimator.module_`` returns), or the class
+        probabilities (a final :class:`~torch.nn.Softmax`), in the order of ``classes_``.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        In eval mode, with ``requires_grad=False`` parameters, on the CPU.
+
+    Examples
+    --------
+    With ``clf`` a fitted classifier and ``X`` its data:
+
+    >>> from sklearn_posnet.export import to_torch
+    >>> network = to_torch(clf)  # doctest: +SKIP
+    >>> network(torch.as_tensor(X[:5] / 16, dtype=torch.float32)).argmax(dim=1)  # doctest: +SKIP
+    """
+    if output not in _OUTPUTS:
+        raise ValueError(f"output must be one of {list(_OUTPUTS)}, got {output!r}.")
+    if dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}.")
+    plain = _plain_network(estimator)
+    layers: list[nn.Module] = []
+    for index, (weight, bias) in enumerate(zip(plain.weights, plain.biases)):
+        linear = nn.Linear(weight.shape[1], weight.shape[0], dtype=dtype)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(weight))
+            linear.bias.copy_(torch.from_numpy(bias))
+        layers.append(linear)
+        if index < len(plain.weights) - 1:
+            layers.append(EXPORTABLE_ACTIVATIONS[plain.activation]())
+    if output == "proba":
+        layers.append(nn.Softmax(dim=1))
+    network = nn.Sequential(*layers).eval()
+    network.requires_grad_(False)
+    return network
+
+
+def to_onnx(
+    estimator,
+    path: str | os.PathLike | None = None,
+    *,
+    dtype: torch.dtype = torch.float32,
+    output: str = "logits",
+):
+    """``estimator`` as an ONNX model: :func:`to_torch`'s network through ``torch.onnx.export``.
+
+    The model has one input, ``"input"``, of shape ``(batch, n_features)`` with any batch size,
+    and one output, ``"logits"`` or ``"proba"`` (see ``output``). Needs the ``onnx`` and
+    ``onnxscript`` packages (``pip install sklearn_posnet[export]``); run it with
+    ``onnxruntime``.
+
+    Parameters
+    ----------
+    estimator : PositionalMLPClassifier or ParticleNetworkClassifier
+        Fitted, with a hidden activation in :data:`EXPORTABLE_ACTIVATIONS`.
+    path : str or path-like, optional
+        Where to write the ``.onnx`` file; by default nothing is written.
+    dtype : torch.dtype, default=torch.float32
+        Of the weights and of the input the model takes.
+    output : {"logits", "proba"}, default="logits"
+        What the model returns.
+
+    Returns
+    -------
+    onnx.ModelProto
+
+    Examples
+    --------
+    With ``clf`` a fitted classifier and ``X`` its data:
+
+    >>> import onnxruntime  # doctest: +SKIP
+    >>> from sklearn_posnet.export import to_onnx
+    >>> model = to_onnx(clf)  # doctest: +SKIP
+    >>> session = onnxruntime.InferenceSession(model.SerializeToString())  # doctest: +SKIP
+    >>> logits = session.run(None, {"input": X.astype("float32") / 16})[0]  # doctest: +SKIP
+    """
+    network = to_torch(estimator, dtype=dtype, output=output)
+    example = torch.zeros(2, network[0].in_features, dtype=dtype)
+    with warnings.catch_warnings():
+        # torch's exporter copies its own pytree specs, which warns about their deprecated
+        # LeafSpec class (torch 2.13): nothing the caller can act on.
+        warnings.filterwarnings("ignore", message=".*LeafSpec", category=FutureWarning)
+        program = torch.onnx.export(
+            network,
+            (example,),
+            input_names=["input"],
+            output_names=[output],
+            dynamic_shapes=({0: torch.export.Dim("batch")},),
+            dynamo=True,
+            verbose=False,
+        )
+    if path is not None:
+        program.save(os.fspath(path))
+    return program.model_proto
