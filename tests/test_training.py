@@ -32,8 +32,11 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 def test_predictions_and_loss_curves_are_those_of_the_code_before_the_restructuring(name):
     stored = np.load(Path(__file__).parent / "data" / "training_expectations.npz")
     estimator, proba = expectations.fit_case(name)
+    # Training is bitwise the same. Prediction runs in float64 through the module's torch path,
+    # whose order of operations the export work (one falloff table) changed for particles: the
+    # probabilities agree to a few float64 ulps (4e-15 relative).
     np.testing.assert_array_equal(estimator.loss_curve_, stored[f"{name}_loss_curve"])
-    np.testing.assert_array_equal(proba, stored[f"{name}_proba"])
+    np.testing.assert_allclose(proba, stored[f"{name}_proba"], rtol=1e-13, atol=0)
 
 
 class CountEpochs(Callback):
