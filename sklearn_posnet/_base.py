@@ -28,6 +28,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _persistence
 from ._recording import recording_callbacks, store_recorded_history
+from ._threads import data_shape, forward_work, uses_threads
 from ._training import PosNet, TensorBatches, TensorDataset, TrainingMonitor
 from .nn.activations import ACTIVATIONS
 
@@ -56,6 +57,24 @@ def _torch_generator(random_state) -> torch.Generator:
     else:
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     return torch.Generator().manual_seed(seed)
+
+
+def _training_work(estimator, X) -> int:
+    """Multiply-adds of one training batch's forward pass, for the thread policy (0: unknown)."""
+    n_rows, n_features = data_shape(X)
+    n_outputs = len(estimator.classes_) if hasattr(estimator, "classes_") else 2
+    try:
+        layer_sizes = estimator._layer_sizes(n_features, n_outputs)
+    except InvalidParameterError:  # fit reports it
+        return 0
+    return forward_work(layer_sizes, estimator._batch_size(n_rows))
+
+
+def _inference_work(estimator, X) -> int:
+    """Multiply-adds of one prediction chunk's forward pass, for the thread policy (0: unknown)."""
+    if not hasattr(estimator, "net_"):
+        return 0
+    return forward_work(estimator.module_.layer_sizes, min(data_shape(X)[0], _PREDICT_CHUNK))
 
 
 class _Penalty:
@@ -113,6 +132,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         ],
         "device": [str, torch.device],
         "record_positions": ["boolean", Interval(Integral, 1, None, closed="left")],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
     }
 
     # ----------------------------------------------------------------- what subclasses provide
@@ -130,6 +150,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
 
     # ----------------------------------------------------------------------------- public API
     @_fit_context(prefer_skip_nested_validation=True)
+    @uses_threads(_training_work)
     def fit(self, X, y):
         """Fit the model to data matrix X and target(s) y.
 
@@ -148,6 +169,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         return self._fit(X, y, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @uses_threads(_training_work)
     def partial_fit(self, X, y, classes=None):
         """Update the model with a single epoch over the given data.
 
@@ -438,6 +460,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         store_recorded_history(self, self.net_)
         return self
 
+    @uses_threads(_inference_work)
     def _forward(self, X, *, features: bool = False) -> torch.Tensor:
         """Logits of the fitted module for X (with ``features``, the activations of its last
         hidden layer), as a CPU float64 tensor.

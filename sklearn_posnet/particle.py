@@ -98,6 +98,15 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
         :func:`~sklearn_posnet.plotting.animate_training`: True records after every epoch, an int
         ``k`` after every ``k`` training steps (batches), False nothing. Read when the network is
         built (every ``fit`` without ``warm_start``); frames accumulate over ``partial_fit`` calls.
+    n_threads : int, default=None
+        CPU threads of each ``fit``, ``partial_fit`` and prediction (torch's intra-op threads and
+        the fused kernels'). None lets the package decide from the size of the network and of a
+        batch: one thread for small problems, such as the defaults on the digits or a 784-128-10
+        network with batches of 200, since idle threads spin on cores another process could
+        use; -1 uses every thread allowed. Never more than the calling thread is allowed:
+        :func:`torch.get_num_threads`, which follows ``OMP_NUM_THREADS`` (set by joblib's
+        workers and Dask's) and :func:`threadpoolctl.threadpool_limits`. torch's own setting is
+        put back after each call. See :ref:`threads`.
 
     Attributes
     ----------
@@ -214,6 +223,7 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
         n_iter_no_change=10,
         device="cpu",
         record_positions=False,
+        n_threads=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.particle_dim = particle_dim
@@ -242,6 +252,7 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
         self.n_iter_no_change = n_iter_no_change
         self.device = device
         self.record_positions = record_positions
+        self.n_threads = n_threads
 
     def _build_module(self, n_features, n_outputs, generator):
         return ParticleNetwork(
