@@ -46,9 +46,12 @@ __all__ = [
     "uses_threads",
 ]
 
-#: Multiply-adds per forward pass that each thread of a call gets at least. On a 2-core machine
-#: a second thread did not pay for itself below this (benchmarks/parallel.py, part (d)).
-WORK_PER_THREAD = 2**26
+#: Multiply-adds per forward pass that each thread of a call gets at least. On the project's
+#: shared 2-core machine a second thread slowed a fit 16-25x up to 81 M multiply-adds per step,
+#: and still 2-5x at 325 M and 833 M (benchmarks/results/parallel*.md, part (d)); the issue
+#: found one thread as fast as two at 20 M on the idle machine. Above this, large networks on an
+#: idle many-core machine get threads; n_threads=1 keeps any fit on one.
+WORK_PER_THREAD = 2**28
 
 
 def forward_work(layer_sizes: Sequence[int], n_rows: int) -> int:

@@ -125,7 +125,7 @@ def test_torch_threads_are_per_calling_thread(two_threads):
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
-@pytest.mark.parametrize("n_threads, expected", [(None, 1), (1, 1), (-1, 2), (2, 2), (5, 2)])
+@pytest.mark.parametrize("n_threads, expected", [(None, 1), (-1, 2), (5, 2)])
 def test_fit_and_predict_run_on_the_policys_threads_and_restore_torch(
     cls, n_threads, expected, two_threads, digits
 ):
