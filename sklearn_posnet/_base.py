@@ -37,6 +37,7 @@ from skorch.callbacks import Callback, EpochScoring, ProgressBar
 from . import _persistence
 from ._inference import InferenceCopy
 from ._recording import RECORDER_NAME, recording_callbacks
+from ._threads import data_shape, forward_work, uses_threads
 from ._training import (
     DivergenceGuard,
     EpochLog,
@@ -83,6 +84,24 @@ def _torch_generator(random_state) -> torch.Generator:
     else:
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     return torch.Generator().manual_seed(seed)
+
+
+def _training_work(estimator, X) -> int:
+    """Multiply-adds of one training batch's forward pass, for the thread policy (0: unknown)."""
+    n_rows, n_features = data_shape(X)
+    n_outputs = len(estimator.classes_) if hasattr(estimator, "classes_") else 2
+    try:
+        layer_sizes = estimator._layer_sizes(n_features, n_outputs)
+    except InvalidParameterError:  # fit reports it
+        return 0
+    return forward_work(layer_sizes, estimator._batch_size(n_rows))
+
+
+def _inference_work(estimator, X) -> int:
+    """Multiply-adds of one prediction chunk's forward pass, for the thread policy (0: unknown)."""
+    if "net_" not in vars(estimator):
+        return 0
+    return forward_work(estimator.net_.module_.layer_sizes, min(data_shape(X)[0], _PREDICT_CHUNK))
 
 
 class _Penalty:
@@ -165,6 +184,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         "device": [str, torch.device],
         "record_positions": ["boolean", Interval(Integral, 1, None, closed="left")],
         "callbacks": [list, None],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
     }
 
     #: The parameters that define the torch module. A warm-started ``fit`` or a ``partial_fit``
@@ -187,6 +207,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
 
     # ----------------------------------------------------------------------------- public API
     @_fit_context(prefer_skip_nested_validation=True)
+    @uses_threads(_training_work)
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and target(s) y.
 
@@ -210,6 +231,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         return self._fit(X, y, sample_weight, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @uses_threads(_training_work)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single epoch over the given data.
 
@@ -650,7 +672,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=5,  # this, _fit, fit, _fit_context: the caller of fit
+                stacklevel=6,  # this, _fit, fit, uses_threads, _fit_context: the caller of fit
             )
 
     # ------------------------------------------------------------------- building the network
@@ -765,6 +787,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         return net.initialize()
 
     # ------------------------------------------------------------------------------ inference
+    @uses_threads(_inference_work)
     def _inference_forward(self, X, *, features: bool = False) -> torch.Tensor:
         """Logits of the fitted module for X (with ``features``, the activations of its last
         hidden layer), as a CPU float64 tensor, from the cached float64 copy of the module

@@ -133,6 +133,15 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         like any other; they see the estimator's skorch net (``net_``). A callback that raises
         ``KeyboardInterrupt`` to stop (skorch's ``EarlyStopping``) ends training quietly; a real
         Ctrl-C propagates.
+    n_threads : int, default=None
+        CPU threads of each ``fit``, ``partial_fit`` and prediction (torch's intra-op threads and
+        the fused kernels'). None lets the package decide from the size of the network and of a
+        batch: one thread for small problems, such as the defaults on the digits or a 784-128-10
+        network with batches of 200, since idle threads spin on cores another process could
+        use; -1 uses every thread allowed. Never more than the calling thread is allowed:
+        :func:`torch.get_num_threads`, which follows ``OMP_NUM_THREADS`` (set by joblib's
+        workers and Dask's) and :func:`threadpoolctl.threadpool_limits`. torch's own setting is
+        put back after each call. See :ref:`threads`.
 
     Attributes
     ----------
@@ -287,6 +296,7 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         device="cpu",
         record_positions=False,
         callbacks=None,
+        n_threads=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.falloff = falloff
@@ -320,6 +330,7 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         self.device = device
         self.record_positions = record_positions
         self.callbacks = callbacks
+        self.n_threads = n_threads
 
     def _build_module(self, n_features, n_outputs, generator, params=None):
         params = self.get_params() if params is None else params
