@@ -27,7 +27,7 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _persistence
-from ._recording import recording_callbacks, store_recorded_history
+from ._recording import extend_recorded_layer, recording_callbacks, store_recorded_history
 from ._training import PosNet, TensorBatches, TensorDataset, TrainingMonitor
 from .nn.activations import ACTIVATIONS
 
@@ -457,3 +457,53 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
                 rows = _as_tensor(X[start : start + _PREDICT_CHUNK], torch.float64, device)
                 chunks.append(compute(rows).cpu())
         return torch.cat(chunks)
+
+    def grow_hidden_neurons(
+        self, hidden_layer: int, n_new: int, *, positions=None, random_state=None
+    ):
+        """Add hidden neurons to the fitted network, leaving its predictions unchanged.
+
+        The module appends the new neurons (see ``grow_hidden`` of
+        :class:`~sklearn_posnet.nn.PositionalMLP` and :class:`~sklearn_posnet.nn.ParticleNetwork`):
+        their outgoing weights (or dipoles) are zero, so ``predict_proba`` returns the same
+        probabilities, and further training (``partial_fit``, or ``fit`` with
+        ``warm_start=True``) makes them contribute. ``hidden_layer_sizes`` becomes the new sizes,
+        the optimizer starts afresh on the new parameter tensors (its moment estimates are
+        dropped, as after pruning), and the frames of ``positions_history_`` recorded so far
+        show the new neurons at their birth positions.
+
+        Parameters
+        ----------
+        hidden_layer : int
+            Which hidden layer grows: 0 for the first.
+        n_new : int
+            How many neurons to add; they become the last ``n_new`` neurons of that layer.
+        positions : array-like of shape (n_new, dim), default=None
+            Where to put them; by default each goes near a randomly chosen neuron of its layer.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the new neurons' positions and weights; None draws from the estimator's own
+            random generator (so a fit with a fixed ``random_state`` grows reproducibly).
+
+        Returns
+        -------
+        self : object
+            The grown estimator.
+        """
+        check_is_fitted(self)
+        module = self.net_.module_
+        generator = self._generator if random_state is None else _torch_generator(random_state)
+        module.grow_hidden(hidden_layer, n_new, positions=positions, generator=generator)
+        layer = int(hidden_layer) + 1
+        born = slice(module.layer_sizes[layer] - n_new, None)
+        extend_recorded_layer(
+            self.net_,
+            layer,
+            module.positions[layer][born].detach().cpu().numpy(),
+            module.dipoles[layer][born].detach().cpu().numpy()
+            if hasattr(module, "dipoles")
+            else None,
+        )
+        self.hidden_layer_sizes = tuple(module.layer_sizes[1:-1])
+        self.net_.initialize_optimizer()
+        store_recorded_history(self, self.net_)
+        return self

@@ -128,3 +128,29 @@ def resume_recording(estimator, net) -> None:
     recorder.dipoles = None if dipoles is None else list(dipoles)
     recorder.epochs = [float(epoch) for epoch in estimator.positions_history_epochs_]
     recorder._epochs_done = int(np.floor(recorder.epochs[-1]))
+
+
+def extend_recorded_layer(net, layer: int, positions: np.ndarray, dipoles=None) -> None:
+    """Add neurons grown in neuron layer ``layer`` to every frame the recorder of ``net`` holds.
+
+    The frames recorded before the growth show the new neurons where they were born (with the
+    dipoles given, zero for particles), so that every frame has the network's current shape.
+    """
+    recorder = dict(net.callbacks_).get(_NAME)
+    if recorder is None or not recorder.positions:
+        return
+
+    def extended(frames, rows):
+        rows = np.asarray(rows)
+        return [
+            [
+                *frame[:layer],
+                np.concatenate([frame[layer], rows.astype(frame[layer].dtype)]),
+                *frame[layer + 1 :],
+            ]
+            for frame in frames
+        ]
+
+    recorder.positions = extended(recorder.positions, positions)
+    if recorder.dipoles is not None and dipoles is not None:
+        recorder.dipoles = extended(recorder.dipoles, dipoles)

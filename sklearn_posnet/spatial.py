@@ -10,7 +10,8 @@ The structure measures (:func:`wiring_cost`, :func:`modularity`, :func:`neuron_c
 :func:`structure_permutation_test`) also take a fitted
 :class:`~sklearn.neural_network.MLPClassifier` together with ``positions`` (e.g. those of a
 positional network of the same shape), so that a plain network can be measured on the same
-geometry. :func:`modularity` and :func:`neuron_communities` need networkx (``pip install sklearn_posnet[structure]``).
+geometry. :func:`modularity` and :func:`neuron_communities` need networkx
+(``pip install sklearn_posnet[structure]``).
 """
 
 from __future__ import annotations
