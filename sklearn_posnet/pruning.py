@@ -71,6 +71,10 @@ def _n_removed(amount, size: int) -> int:
     return int(amount) if isinstance(amount, Integral) else round(float(amount) * size)
 
 
+def _neurons(count: int) -> str:
+    return "one neuron" if count == 1 else f"{count} neurons"
+
+
 def _kept_neurons(
     scores: list[np.ndarray], amount, scope: str, minimum: int = 1
 ) -> list[np.ndarray]:
@@ -92,7 +96,7 @@ def _kept_neurons(
             if n_removed > size - floor:
                 raise ValueError(
                     f"amount={amount!r} removes {n_removed} of the {size} neurons of hidden layer "
-                    f"{layer}; at least {floor} neuron(s) per hidden layer must stay."
+                    f"{layer}; at least {_neurons(floor)} per hidden layer must stay."
                 )
             order = np.argsort(layer_scores, kind="stable")
             kept.append(np.sort(order[n_removed:]))
@@ -102,8 +106,8 @@ def _kept_neurons(
     if n_removed > sum(sizes) - sum(floors):
         raise ValueError(
             f"amount={amount!r} removes {n_removed} of the {sum(sizes)} hidden neurons; at most "
-            f"{sum(sizes) - sum(floors)} can go, as at least {minimum} neuron(s) per hidden layer "
-            "stay."
+            f"{sum(sizes) - sum(floors)} can go, as at least {_neurons(minimum)} per hidden layer "
+            "stays."
         )
     # The best `floor` neurons of every layer are protected; all the others are ranked together.
     protected = [np.argsort(s, kind="stable")[len(s) - floor :] for s, floor in zip(scores, floors)]
@@ -354,11 +358,12 @@ class NeuronPruner(
     (or dipoles), biases and positions, so the pruned network is smaller and faster. Input and
     output neurons are never removed, and every hidden layer keeps at least
     ``min_neurons_per_layer`` neurons (its best ones). With ``n_steps > 1`` it prunes
-    iteratively, fine-tuning between the steps. The pruned estimator is ``estimator_``; ``predict``, ``predict_proba`` and
-    ``score`` delegate to it, so the pruner can end a :class:`~sklearn.pipeline.Pipeline` and
-    :class:`~sklearn.model_selection.GridSearchCV` can search ``amount`` together with
-    ``estimator__*`` parameters. ``transform`` returns the activations of the last hidden layer
-    of the pruned network, so it also works as a feature step.
+    iteratively, fine-tuning between the steps. The pruned estimator is ``estimator_``;
+    ``predict``, ``predict_proba`` and ``score`` delegate to it, so the pruner can end a
+    :class:`~sklearn.pipeline.Pipeline` and :class:`~sklearn.model_selection.GridSearchCV`
+    can search ``amount`` together with ``estimator__*`` parameters. ``transform`` returns the
+    activations of the last hidden layer of the pruned network, so it also works as a feature
+    step.
 
     Parameters
     ----------
