@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from numbers import Real
 
 import numpy as np
 import torch
@@ -358,7 +359,7 @@ def _networkx():
 
 def _check_density(density) -> None:
     if density is not None and not (
-        isinstance(density, (int, float)) and not isinstance(density, bool) and 0 < density <= 1
+        isinstance(density, Real) and not isinstance(density, bool) and 0 < density <= 1
     ):
         raise ValueError(f"density must be None or a float in (0, 1], got {density!r}.")
 
@@ -432,8 +433,16 @@ def _communities_and_modularity(
     return _labels_per_layer(sets, offsets), float(quality)
 
 
+def _random_state(random_state) -> np.random.RandomState:
+    """``check_random_state``, except that None seeds a new generator from the operating system
+    instead of drawing from (and advancing) NumPy's global one."""
+    if random_state is None:
+        return np.random.RandomState(np.random.SeedSequence().generate_state(1)[0])
+    return check_random_state(random_state)
+
+
 def _seed(random_state) -> int:
-    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    return int(_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
 def neuron_communities(
@@ -610,7 +619,7 @@ def structure_permutation_test(
             f"A {type(network).__name__} has no neuron positions: pass positions=, one array "
             "per neuron layer."
         )
-    rng = check_random_state(random_state)
+    rng = _random_state(random_state)
     cost = float(_wiring_cost(weights, positions).sum())
     _, quality = _communities_and_modularity(weights, density, resolution, _seed(rng))
     shuffled_costs, shuffled_qualities = [], []

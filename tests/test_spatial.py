@@ -311,3 +311,16 @@ def test_pruner_and_its_pruned_estimator_give_the_same_numbers():
     assert mean_connection_length(pruner) == mean_connection_length(pruner.estimator_)
     labels = neuron_communities(pruner, random_state=0)
     assert [len(x) for x in labels] == [64, 6, 10]
+
+
+def test_random_state_none_leaves_the_global_numpy_generator_alone():
+    module = _plain([np.ones((3, 4)), np.ones((2, 3))])
+    state = np.random.get_state()[1].copy()
+    neuron_communities(module)
+    structure_permutation_test(module, n_shuffles=2)
+    assert_equal = np.testing.assert_array_equal
+    assert_equal(np.random.get_state()[1], state)
+    first = structure_permutation_test(module, n_shuffles=3, random_state=5)
+    again = structure_permutation_test(module, n_shuffles=3, random_state=5)
+    assert_equal(first.wiring_cost_shuffled, again.wiring_cost_shuffled)
+    assert_equal(first.modularity_shuffled, again.modularity_shuffled)
