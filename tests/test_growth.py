@@ -223,3 +223,68 @@ def test_warm_start_fit_keeps_the_grown_sizes_and_errors(digits):
         estimator.grow_hidden_neurons(2, 1)
     with pytest.raises(NotFittedError):
         positional().grow_hidden_neurons(0, 1)
+
+
+# -------------------------------------------------------------------- gradient-guided growth
+@pytest.mark.parametrize("module", _modules(), ids=["positional", "particle"])
+def test_neuron_gradient_norms_gather_each_neurons_gradients(module):
+    assert all(torch.all(n == 0) for n in module.neuron_gradient_norms())  # no backward yet
+    generator = torch.Generator().manual_seed(4)
+    x = torch.randn(25, 6, generator=generator, dtype=torch.float64)
+    target = torch.randint(3, (25,), generator=generator)
+    torch.nn.functional.cross_entropy(module(x), target).backward()
+    norms = module.neuron_gradient_norms()
+    for hidden in (1, 2):
+        neuron = 1
+        squares = module.positions[hidden].grad[neuron].square().sum()
+        squares += module.biases[hidden - 1].grad[neuron].square()
+        if isinstance(module, PositionalMLP):
+            squares += module.weights[hidden - 1].grad[neuron].square().sum()
+            squares += module.weights[hidden].grad[:, neuron].square().sum()
+        else:
+            squares += module.dipoles[hidden].grad[neuron].square().sum()
+        assert norms[hidden - 1][neuron] == pytest.approx(squares.sqrt().item(), rel=1e-12)
+        assert norms[hidden - 1].shape == (module.layer_sizes[hidden],)
+
+
+@pytest.mark.parametrize("name", MAKERS)
+def test_gradient_guided_growth_keeps_the_candidates_with_the_largest_gradient(
+    fitted, digits, name
+):
+    X, y = digits
+    guided = copy.deepcopy(fitted[name])
+    proba = guided.predict_proba(X)
+    guided.grow_hidden_neurons(1, 3, X=X, y=y, n_candidates=5, random_state=7)
+    assert guided.hidden_layer_sizes == (10, 9)
+    assert_allclose(guided.predict_proba(X), proba, rtol=0, atol=1e-12)
+    # The same 15 candidates (same seed), all kept: rank them by hand.
+    every = copy.deepcopy(fitted[name])
+    every.grow_hidden_neurons(1, 15, random_state=7)
+    module = every.module_
+    module.zero_grad()
+    logits = module(torch.as_tensor(X, dtype=torch.float32))
+    torch.nn.functional.cross_entropy(logits, torch.as_tensor(y)).backward()
+    if name == "positional":
+        gradients = module.weights[2].grad[:, -15:].T
+    else:
+        gradients = module.dipoles[2].grad[-15:]
+    best = torch.argsort(gradients.norm(dim=1), descending=True)[:3].sort().values
+    assert_array_equal(
+        guided.module_.positions[2][-3:].detach(), module.positions[2][-15:][best].detach()
+    )
+    assert torch.all(gradients.norm(dim=1)[best] > 0)
+
+
+def test_gradient_guided_growth_refuses_bad_arguments(fitted, digits):
+    X, y = digits
+    estimator = copy.deepcopy(fitted["positional"])
+    with pytest.raises(ValueError, match="together"):
+        estimator.grow_hidden_neurons(0, 1, X=X)
+    with pytest.raises(ValueError, match="not both"):
+        estimator.grow_hidden_neurons(0, 1, X=X, y=y, positions=[[0.0, 0.0]])
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="n_candidates"):
+            estimator.grow_hidden_neurons(0, 1, X=X, y=y, n_candidates=bad)
+    with pytest.raises(ValueError, match="features"):
+        estimator.grow_hidden_neurons(0, 1, X=X[:, :10], y=y)
+    assert estimator.hidden_layer_sizes == HIDDEN

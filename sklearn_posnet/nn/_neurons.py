@@ -133,3 +133,16 @@ def appended(param: nn.Parameter, rows: torch.Tensor, dim: int = 0) -> nn.Parame
     return nn.Parameter(
         torch.cat([param.detach(), rows], dim=dim), requires_grad=param.requires_grad
     )
+
+
+def squared_gradient_rows(gradients, like: torch.Tensor) -> torch.Tensor:
+    """Per neuron, the sum of the squared entries of its rows of the given gradients.
+
+    Row ``i`` of every gradient (a matrix, its transpose, or a vector) belongs to neuron ``i``
+    of a layer of ``len(like)`` neurons; None (no gradient) adds nothing.
+    """
+    total = torch.zeros(len(like), dtype=like.dtype, device=like.device)
+    for gradient in gradients:
+        if gradient is not None:
+            total += gradient.square().reshape(len(like), -1).sum(dim=1)
+    return total

@@ -20,6 +20,7 @@ from ._neurons import (
     kept_layer_sizes,
     mean_squared_connection,
     sliced,
+    squared_gradient_rows,
     validated_keep,
 )
 from ._tiled import default_tile_rows, tiled_particle_linear, tiled_weight_square_sum
@@ -385,3 +386,27 @@ class ParticleNetwork(nn.Module):
         sizes = list(self.layer_sizes)
         sizes[layer] += n_new
         self.layer_sizes = tuple(sizes)
+
+    @torch.no_grad()
+    def neuron_gradient_norms(self) -> list[torch.Tensor]:
+        """Norm of the gradient of every hidden particle's parameters, after a backward pass.
+
+        A hidden particle's parameters are its position, dipole and bias. Missing gradients
+        (no backward pass yet) count as zero. For a particle added by :meth:`grow_hidden`, only
+        the dipole has a gradient at insertion: the norm is how fast training it would first
+        lower the loss.
+
+        Returns
+        -------
+        norms : list of Tensor of shape (N_k,)
+            One tensor per hidden layer, in layer order.
+        """
+        norms = []
+        for hidden in range(1, len(self.layer_sizes) - 1):
+            gradients = [
+                self.positions[hidden].grad,
+                self.dipoles[hidden].grad,
+                self.biases[hidden - 1].grad,
+            ]
+            norms.append(squared_gradient_rows(gradients, self.biases[hidden - 1]).sqrt())
+        return norms

@@ -21,6 +21,7 @@ from ._neurons import (
     kept_layer_sizes,
     mean_squared_connection,
     sliced,
+    squared_gradient_rows,
     validated_keep,
 )
 from .activations import get_activation
@@ -431,3 +432,30 @@ class PositionalMLP(nn.Module):
         sizes = list(self.layer_sizes)
         sizes[layer] += n_new
         self.layer_sizes = tuple(sizes)
+
+    @torch.no_grad()
+    def neuron_gradient_norms(self) -> list[torch.Tensor]:
+        """Norm of the gradient of every hidden neuron's parameters, after a backward pass.
+
+        A hidden neuron's parameters are those :meth:`select_hidden_neurons` moves together:
+        its position, incoming weight row, bias and outgoing weight column. Missing gradients
+        (frozen positions, or no backward pass yet) count as zero. For a neuron added by
+        :meth:`grow_hidden`, only the outgoing weights have a gradient at insertion: the norm
+        is how fast training it would first lower the loss.
+
+        Returns
+        -------
+        norms : list of Tensor of shape (n_k,)
+            One tensor per hidden layer, in layer order.
+        """
+        norms = []
+        for hidden in range(1, len(self.layer_sizes) - 1):
+            outgoing = self.weights[hidden].grad
+            gradients = [
+                self.positions[hidden].grad,
+                self.weights[hidden - 1].grad,
+                self.biases[hidden - 1].grad,
+                None if outgoing is None else outgoing.T,
+            ]
+            norms.append(squared_gradient_rows(gradients, self.biases[hidden - 1]).sqrt())
+        return norms
