@@ -8,6 +8,8 @@ of epochs (one ``partial_fit`` call each, so that no arm stops early):
   three epochs spread over the first three quarters of the run (new neurons near existing
   ones, placed at random, their outgoing weights or dipoles zero: the function is unchanged at
   each insertion), so it reaches the full size with a quarter of the epochs left;
+- grown_gradient: the same schedule, each new neuron the best of 10 candidates by the gradient
+  of the loss on the training data (``grow_hidden_neurons(..., X=X_train, y=y_train)``);
 - small: the starting quarter throughout (what growth starts from).
 
 Families: ``PositionalMLPClassifier`` and ``ParticleNetworkClassifier`` with their default
@@ -39,7 +41,7 @@ from sklearn_posnet import ParticleNetworkClassifier, PositionalMLPClassifier
 from sklearn_posnet.spatial import modularity, wiring_cost
 
 FAMILIES = {"positional": PositionalMLPClassifier, "particle": ParticleNetworkClassifier}
-ARMS = ["full", "grown", "small"]
+ARMS = ["full", "grown", "grown_gradient", "small"]
 COLUMNS = [
     "dataset", "family", "arm", "seed", "hidden_start", "hidden_final", "epochs", "growth_epochs",
     "test_accuracy", "train_accuracy", "n_parameters", "wiring_cost", "modularity", "fit_seconds",
@@ -77,12 +79,13 @@ def train(family: str, arm: str, hidden: int, epochs: int, seed: int, data_, arg
     start_size = hidden if arm == "full" else hidden // 4
     estimator = FAMILIES[family](hidden_layer_sizes=(start_size,), random_state=seed)
     estimator.set_params(device=args.device)
-    schedule = growth_epochs(epochs) if arm == "grown" else []
+    schedule = growth_epochs(epochs) if arm.startswith("grown") else []
+    guide = {"X": X_train, "y": y_train} if arm == "grown_gradient" else {}
     classes = np.unique(y_train)
     start = time.perf_counter()
     for epoch in range(epochs):
         if epoch in schedule:
-            estimator.grow_hidden_neurons(0, hidden // 4)
+            estimator.grow_hidden_neurons(0, hidden // 4, **guide)
         estimator.partial_fit(X_train, y_train, classes=classes)
     seconds = time.perf_counter() - start
     return {
@@ -209,7 +212,7 @@ def main(argv=None) -> None:
                     row.update(dataset=dataset, family=family, arm=arm, seed=seed)
                     results.add(row, table)
                     print(
-                        f"{dataset} {family:10s} {arm:5s} seed {seed}: test "
+                        f"{dataset} {family:10s} {arm:14s} seed {seed}: test "
                         f"{row['test_accuracy']:.4f}, {row['n_parameters']} parameters, wiring "
                         f"{row['wiring_cost']:.4g}, Q {row['modularity']:.3f}, "
                         f"{row['fit_seconds']:.1f} s",
