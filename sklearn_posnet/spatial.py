@@ -584,7 +584,9 @@ def structure_permutation_test(
         Shuffles per null model.
     positions : sequence of array-like, default=None
         See :func:`wiring_cost`.
-    density, resolution
+    density : float in (0, 1], default=None
+        See :func:`neuron_communities`.
+    resolution : float, default=1.0
         See :func:`modularity`.
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffles and the community detection.
