@@ -109,6 +109,29 @@ class PositionRecorder(Callback):
         if self.dipoles is not None:
             self.dipoles = [sliced(frame) for frame in self.dipoles]
 
+    def grow_layer(self, layer: int, positions: np.ndarray, dipoles=None) -> None:
+        """Add neurons grown in neuron layer ``layer`` to every recorded frame.
+
+        The frames recorded before the growth show the new neurons where they were born (with
+        the dipoles given, zero for particles), so that every frame has the network's current
+        shape.
+        """
+
+        def extended(frames, rows):
+            rows = np.asarray(rows)
+            return [
+                [
+                    *frame[:layer],
+                    np.concatenate([frame[layer], rows.astype(frame[layer].dtype)]),
+                    *frame[layer + 1 :],
+                ]
+                for frame in frames
+            ]
+
+        self.positions = extended(self.positions, positions)
+        if self.dipoles is not None and dipoles is not None:
+            self.dipoles = extended(self.dipoles, dipoles)
+
     def state_dict(self) -> dict:
         """The frames and counters, as lists of numpy arrays and builtins."""
         return {

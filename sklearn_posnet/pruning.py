@@ -9,6 +9,7 @@ it which neurons to keep with ``select_hidden_neurons``.
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Callable, Sequence
 from numbers import Integral
 from typing import ClassVar
@@ -74,36 +75,49 @@ def _n_removed(amount, size: int) -> int:
     return int(amount) if isinstance(amount, Integral) else round(float(amount) * size)
 
 
-def _kept_neurons(scores: list[np.ndarray], amount, scope: str) -> list[np.ndarray]:
-    """Indices of the neurons to keep per hidden layer: the lowest scores go, >= 1 stays per layer.
+def _neurons(count: int) -> str:
+    return "one neuron" if count == 1 else f"{count} neurons"
 
+
+def _kept_neurons(
+    scores: list[np.ndarray], amount, scope: str, minimum: int = 1
+) -> list[np.ndarray]:
+    """Indices of the neurons to keep per hidden layer: the lowest scores go, and every layer
+    keeps at least ``minimum`` neurons (all of them when it has fewer).
+
+    With ``scope="layer"``, ``amount`` may be a list of neuron counts, one per hidden layer.
     Ties go in layer order, then neuron order (a stable sort), so the result is deterministic.
     """
     sizes = [len(s) for s in scores]
+    floors = [min(size, minimum) for size in sizes]
     if scope == "layer":
+        amounts = amount if isinstance(amount, list) else [amount] * len(sizes)
         kept = []
-        for layer, (layer_scores, size) in enumerate(zip(scores, sizes, strict=True), start=1):
-            n_removed = _n_removed(amount, size)
-            if n_removed > size - 1:
+        for layer, (layer_scores, size, floor, layer_amount) in enumerate(
+            zip(scores, sizes, floors, amounts, strict=True), start=1
+        ):
+            n_removed = _n_removed(layer_amount, size)
+            if n_removed > size - floor:
                 raise ValueError(
                     f"amount={amount!r} removes {n_removed} of the {size} neurons of hidden layer "
-                    f"{layer}; at least one neuron per hidden layer must stay."
+                    f"{layer}; at least {_neurons(floor)} per hidden layer must stay."
                 )
             order = np.argsort(layer_scores, kind="stable")
             kept.append(np.sort(order[n_removed:]))
         return kept
 
     n_removed = _n_removed(amount, sum(sizes))
-    if n_removed > sum(sizes) - len(sizes):
+    if n_removed > sum(sizes) - sum(floors):
         raise ValueError(
             f"amount={amount!r} removes {n_removed} of the {sum(sizes)} hidden neurons; at most "
-            f"{sum(sizes) - len(sizes)} can go, as at least one neuron per hidden layer stays."
+            f"{sum(sizes) - sum(floors)} can go, as at least {_neurons(minimum)} per hidden layer "
+            "stays."
         )
-    # The best neuron of every layer is protected; all the others are ranked together.
-    protected = [int(np.argsort(s, kind="stable")[-1]) if len(s) else -1 for s in scores]
+    # The best `floor` neurons of every layer are protected; all the others are ranked together.
+    protected = [np.argsort(s, kind="stable")[len(s) - floor :] for s, floor in zip(scores, floors)]
     layer_of, index_of, candidate_scores = [], [], []
     for layer, layer_scores in enumerate(scores):
-        others = np.setdiff1d(np.arange(len(layer_scores)), [protected[layer]])
+        others = np.setdiff1d(np.arange(len(layer_scores)), protected[layer])
         layer_of.append(np.full(len(others), layer))
         index_of.append(others)
         candidate_scores.append(layer_scores[others])
@@ -115,6 +129,21 @@ def _kept_neurons(scores: list[np.ndarray], amount, scope: str) -> list[np.ndarr
     for position in removed:
         keep_masks[layer_of[position]][index_of[position]] = False
     return [np.flatnonzero(mask) for mask in keep_masks]
+
+
+def _removal_schedule(sizes: list[int], amount, scope: str, n_steps: int) -> list:
+    """How many neurons each of ``n_steps`` steps removes: the total (``amount`` of the
+    unpruned ``sizes``) spread evenly, cumulative counts rounded. With ``scope="layer"`` every
+    step's entry is a list of per-layer counts."""
+
+    def spread(total: int) -> list[int]:
+        cumulative = [round(total * step / n_steps) for step in range(n_steps + 1)]
+        return [int(b - a) for a, b in itertools.pairwise(cumulative)]
+
+    if scope == "layer":
+        per_layer = [spread(_n_removed(amount, size)) for size in sizes]
+        return [list(counts) for counts in zip(*per_layer, strict=True)]
+    return spread(_n_removed(amount, sum(sizes)))
 
 
 def _check_fitted_estimator(estimator) -> None:
@@ -133,6 +162,8 @@ def prune(
     *,
     criterion: str | Callable = "mean_squared_weight",
     scope: str = "global",
+    n_steps: int = 1,
+    min_neurons_per_layer: int = 1,
 ):
     """Return a pruned copy of a fitted estimator, with its hidden neurons physically removed.
 
@@ -146,6 +177,11 @@ def prune(
     criterion : {"mean_squared_weight", "effective"} or callable, default="mean_squared_weight"
         See :class:`NeuronPruner`.
     scope : {"global", "layer"}, default="global"
+        See :class:`NeuronPruner`.
+    n_steps : int, default=1
+        Remove ``amount`` in this many steps, the neurons re-scored before each (without
+        fine-tuning, which needs data: use :class:`NeuronPruner` with ``fine_tune_epochs``).
+    min_neurons_per_layer : int, default=1
         See :class:`NeuronPruner`.
 
     Returns
@@ -165,7 +201,15 @@ def prune(
     24
     """
     _check_fitted_estimator(estimator)
-    pruned = NeuronPruner(estimator, amount=amount, criterion=criterion, scope=scope, prefit=True)
+    pruned = NeuronPruner(
+        estimator,
+        amount=amount,
+        criterion=criterion,
+        scope=scope,
+        prefit=True,
+        n_steps=n_steps,
+        min_neurons_per_layer=min_neurons_per_layer,
+    )
     return pruned.fit(None).estimator_
 
 
@@ -300,12 +344,14 @@ class NeuronPruner(
     ``estimator`` (or takes it as fitted with ``prefit=True``), scores every hidden neuron,
     and physically removes the lowest-scoring ones from a copy: their weight rows and columns
     (or dipoles), biases and positions, so the pruned network is smaller and faster. Input and
-    output neurons are never removed, and every hidden layer keeps at least one neuron (its
-    best one). The pruned estimator is ``estimator_``; ``predict``, ``predict_proba`` and
-    ``score`` delegate to it, so the pruner can end a :class:`~sklearn.pipeline.Pipeline` and
-    :class:`~sklearn.model_selection.GridSearchCV` can search ``amount`` together with
-    ``estimator__*`` parameters. ``transform`` returns the activations of the last hidden layer
-    of the pruned network, so it also works as a feature step.
+    output neurons are never removed, and every hidden layer keeps at least
+    ``min_neurons_per_layer`` neurons (its best ones). With ``n_steps > 1`` it prunes
+    iteratively, fine-tuning between the steps. The pruned estimator is ``estimator_``;
+    ``predict``, ``predict_proba`` and ``score`` delegate to it, so the pruner can end a
+    :class:`~sklearn.pipeline.Pipeline` and :class:`~sklearn.model_selection.GridSearchCV`
+    can search ``amount`` together with ``estimator__*`` parameters. ``transform`` returns the
+    activations of the last hidden layer of the pruned network, so it also works as a feature
+    step.
 
     Parameters
     ----------
@@ -329,7 +375,16 @@ class NeuronPruner(
         needs data only to fine-tune.
     fine_tune_epochs : int, default=0
         Epochs of further training of the pruned network on the data given to ``fit`` (one
-        ``partial_fit`` call each), with an optimizer rebuilt on the pruned parameters.
+        ``partial_fit`` call each) after every pruning step, with an optimizer rebuilt on the
+        pruned parameters.
+    n_steps : int, default=1
+        Prune iteratively: remove ``amount`` in this many steps of (nearly) equal size, each
+        ranking the neurons of the network the previous step left (scores are recomputed) and
+        followed by ``fine_tune_epochs`` epochs of fine-tuning, the schedule of iterative
+        structured pruning. ``1`` prunes in one shot.
+    min_neurons_per_layer : int, default=1
+        Every hidden layer keeps at least this many neurons (all of them if it has fewer): its
+        best ones are never ranked against the others. An amount that leaves fewer raises.
 
     Attributes
     ----------
@@ -357,8 +412,11 @@ class NeuronPruner(
     -----
     The criterion for hidden neuron ``i`` of neuron layer ``k`` is
     ``(sum_j W_{k-1,ij}**2 + sum_m W_{k,mi}**2) / (n_{k-1} + n_{k+1})``. With
-    ``scope="global"`` the best neuron of each layer is set aside and all other hidden
-    neurons are ranked together; ties go in layer order, then neuron order.
+    ``scope="global"`` the best ``min_neurons_per_layer`` neurons of each layer are set aside
+    and all other hidden neurons are ranked together; ties go in layer order, then neuron
+    order. With ``n_steps > 1``, step ``s`` removes the neurons that bring the count removed so
+    far to ``round(total * s / n_steps)``, ``total`` being what ``amount`` removes from the
+    unpruned network (per layer with ``scope="layer"``).
 
     Examples
     --------
@@ -385,6 +443,8 @@ class NeuronPruner(
         "scope": [StrOptions({"global", "layer"})],
         "prefit": ["boolean"],
         "fine_tune_epochs": [Interval(Integral, 0, None, closed="left")],
+        "n_steps": [Interval(Integral, 1, None, closed="left")],
+        "min_neurons_per_layer": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -396,6 +456,8 @@ class NeuronPruner(
         scope="global",
         prefit=False,
         fine_tune_epochs=0,
+        n_steps=1,
+        min_neurons_per_layer=1,
     ):
         self.estimator = estimator
         self.amount = amount
@@ -403,6 +465,8 @@ class NeuronPruner(
         self.scope = scope
         self.prefit = prefit
         self.fine_tune_epochs = fine_tune_epochs
+        self.n_steps = n_steps
+        self.min_neurons_per_layer = min_neurons_per_layer
 
     @_fit_context(prefer_skip_nested_validation=False)  # the estimator is validated by its fit
     def fit(self, X, y=None, sample_weight=None):
@@ -429,10 +493,18 @@ class NeuronPruner(
         else:
             estimator = clone(self.estimator).fit(X, y, **weights)
         scores = _neuron_scores(estimator, self.criterion)
-        kept = _kept_neurons(scores, self.amount, self.scope)
-        estimator.select_hidden_neurons(kept)
-        for _ in range(self.fine_tune_epochs):
-            estimator.partial_fit(X, y, **weights)
+        minimum = self.min_neurons_per_layer
+        _kept_neurons(scores, self.amount, self.scope, minimum)  # refuses too large an amount
+        kept = [np.arange(len(layer_scores)) for layer_scores in scores]
+        schedule = _removal_schedule([len(k) for k in kept], self.amount, self.scope, self.n_steps)
+        for step, step_amount in enumerate(schedule):
+            # Every step ranks the neurons of the network as the previous step left it.
+            step_scores = scores if step == 0 else _neuron_scores(estimator, self.criterion)
+            step_kept = _kept_neurons(step_scores, step_amount, self.scope, minimum)
+            estimator.select_hidden_neurons(step_kept)
+            kept = [before[now] for before, now in zip(kept, step_kept, strict=True)]
+            for _ in range(self.fine_tune_epochs):
+                estimator.partial_fit(X, y, **weights)
         self.estimator_ = estimator
         self.scores_ = scores
         self.kept_neurons_ = kept

@@ -12,10 +12,15 @@ from torch import nn
 from ..falloff import get_falloff, squared_distances
 from ._fused import particle_weight
 from ._neurons import (
+    appended,
     check_criterion,
+    grown_positions,
+    growth_generator,
+    growth_layer,
     kept_layer_sizes,
     mean_squared_connection,
     sliced,
+    squared_gradient_rows,
     validated_keep,
 )
 from ._tiled import default_tile_rows, tiled_particle_linear, tiled_weight_square_sum
@@ -331,3 +336,77 @@ class ParticleNetwork(nn.Module):
             self.dipoles[hidden] = sliced(self.dipoles[hidden], kept)
             self.biases[hidden - 1] = sliced(self.biases[hidden - 1], kept)
         self.layer_sizes = kept_layer_sizes(self.layer_sizes, indices)
+
+    # ------------------------------------------------------------------------- neuron growth
+    @torch.no_grad()
+    def grow_hidden(
+        self,
+        hidden_layer: int,
+        n_new: int,
+        positions=None,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        r"""Append new particles to a hidden layer, in place, leaving the network's function as is.
+
+        A new particle has a zero dipole, so every weight :math:`(v_i \cdot v_j) f(d_{ij})` to
+        and from it is zero and the logits are unchanged. Its bias is drawn from
+        :math:`U(0, \mathrm{limit}]` (the positive half of the initialization's Glorot range):
+        its activation is then a non-zero constant, so the gradient of its dipole,
+        :math:`a \sum_m \frac{\partial L}{\partial z_m} f(d_{m}) v_m` over the next layer, is not
+        zero (with a zero bias a ReLU particle would stay dead). That gradient is the one of the
+        next layer's biases seen through the particle's falloff, small near a minimum; once the
+        dipole leaves zero, the incoming weights, the position and the activation's dependence on
+        the input follow. Like :meth:`select_hidden_neurons`, the touched parameters are replaced
+        by new ``nn.Parameter`` objects: build a new optimizer.
+
+        Parameters
+        ----------
+        hidden_layer : int
+            Which hidden layer grows: 0 for the first (particle layer ``hidden_layer + 1``).
+        n_new : int
+            How many particles to add; they become the last ``n_new`` of the layer.
+        positions : array-like of shape (n_new, particle_dim), optional
+            Where to put them. By default each goes near a randomly chosen particle of its layer,
+            at a normal offset of the median nearest-neighbour distance in that layer.
+        generator : torch.Generator, optional
+            Source of randomness; by default a generator seeded from the operating system.
+        """
+        layer = growth_layer(hidden_layer, n_new, self.layer_sizes)
+        generator = growth_generator(generator)
+        new_positions = grown_positions(
+            self.positions[layer], n_new, positions, INIT_SCALE, generator
+        )
+        n_in, n_out = self.layer_sizes[layer - 1], self.layer_sizes[layer] + n_new
+        limit = math.sqrt(6.0 / (n_in + n_out))
+        # 1 - U[0, 1) lies in (0, 1]: the bias is never exactly zero.
+        new_biases = (1.0 - torch.rand(n_new, generator=generator, dtype=torch.float64)) * limit
+        self.positions[layer] = appended(self.positions[layer], new_positions)
+        self.dipoles[layer] = appended(self.dipoles[layer], torch.zeros(n_new, self.particle_dim))
+        self.biases[layer - 1] = appended(self.biases[layer - 1], new_biases)
+        sizes = list(self.layer_sizes)
+        sizes[layer] += n_new
+        self.layer_sizes = tuple(sizes)
+
+    @torch.no_grad()
+    def neuron_gradient_norms(self) -> list[torch.Tensor]:
+        """Norm of the gradient of every hidden particle's parameters, after a backward pass.
+
+        A hidden particle's parameters are its position, dipole and bias. Missing gradients
+        (no backward pass yet) count as zero. For a particle added by :meth:`grow_hidden`, only
+        the dipole has a gradient at insertion: the norm is how fast training it would first
+        lower the loss.
+
+        Returns
+        -------
+        norms : list of Tensor of shape (N_k,)
+            One tensor per hidden layer, in layer order.
+        """
+        norms = []
+        for hidden in range(1, len(self.layer_sizes) - 1):
+            gradients = [
+                self.positions[hidden].grad,
+                self.dipoles[hidden].grad,
+                self.biases[hidden - 1].grad,
+            ]
+            norms.append(squared_gradient_rows(gradients, self.biases[hidden - 1]).sqrt())
+        return norms

@@ -13,10 +13,15 @@ from ..falloff import get_falloff, squared_distances
 from ._fused import distance_penalty as fused_distance_penalty
 from ._fused import falloff_weight, penalized_falloff_weight
 from ._neurons import (
+    appended,
     check_criterion,
+    grown_positions,
+    growth_generator,
+    growth_layer,
     kept_layer_sizes,
     mean_squared_connection,
     sliced,
+    squared_gradient_rows,
     validated_keep,
 )
 from .activations import get_activation
@@ -403,3 +408,86 @@ class PositionalMLP(nn.Module):
             self.biases[hidden - 1] = sliced(self.biases[hidden - 1], kept)
             self.weights[hidden] = sliced(self.weights[hidden], kept, 1)
         self.layer_sizes = kept_layer_sizes(self.layer_sizes, indices)
+
+    # ------------------------------------------------------------------------- neuron growth
+    @torch.no_grad()
+    def grow_hidden(
+        self,
+        hidden_layer: int,
+        n_new: int,
+        positions=None,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        """Append new neurons to a hidden layer without changing the network's function, in place.
+
+        Each new neuron gets a position (given, or near a random neuron of its layer), incoming
+        raw weights drawn as at initialization (Glorot-uniform over the layer's new fan-in and
+        fan-out, divided by the mean falloff of the new rows), a zero bias and zero outgoing raw
+        weights. Its output is multiplied by zero, so the logits are unchanged; the gradient of its
+        outgoing weights is not zero (it is the correlation of its activation with the next
+        layer's error), so training makes it contribute. Like :meth:`select_hidden_neurons`,
+        the touched parameters are replaced by new ``nn.Parameter`` objects: build a new optimizer.
+
+        Parameters
+        ----------
+        hidden_layer : int
+            Which hidden layer grows: 0 for the first (neuron layer ``hidden_layer + 1``).
+        n_new : int
+            How many neurons to add; they become the last ``n_new`` neurons of the layer.
+        positions : array-like of shape (n_new, position_dim), optional
+            Where to put them. By default each goes near a randomly chosen neuron of its layer,
+            at a normal offset of the median nearest-neighbour distance in that layer.
+        generator : torch.Generator, optional
+            Source of randomness; by default a generator seeded from the operating system.
+        """
+        layer = growth_layer(hidden_layer, n_new, self.layer_sizes)
+        generator = growth_generator(generator)
+        spread = self._hidden_spreads()[layer - 1]
+        new_positions = grown_positions(self.positions[layer], n_new, positions, spread, generator)
+        incoming = self.weights[layer - 1]
+        n_in, n_out = incoming.shape[1], incoming.shape[0] + n_new
+        limit = math.sqrt(6.0 / (n_in + n_out))
+        new_rows = torch.empty(n_new, n_in, dtype=torch.float64).uniform_(
+            -limit, limit, generator=generator
+        )
+        if not self.falloff.is_constant:
+            distances = squared_distances(
+                new_positions.double(), self.positions[layer - 1].double()
+            )
+            mean_falloff = self.falloff(distances / self.length_scale**2).mean().item()
+            new_rows.div_(max(mean_falloff, MIN_MEAN_FALLOFF))
+        outgoing = self.weights[layer]
+        self.positions[layer] = appended(self.positions[layer], new_positions)
+        self.weights[layer - 1] = appended(incoming, new_rows)
+        self.biases[layer - 1] = appended(self.biases[layer - 1], torch.zeros(n_new))
+        self.weights[layer] = appended(outgoing, torch.zeros(outgoing.shape[0], n_new), dim=1)
+        sizes = list(self.layer_sizes)
+        sizes[layer] += n_new
+        self.layer_sizes = tuple(sizes)
+
+    @torch.no_grad()
+    def neuron_gradient_norms(self) -> list[torch.Tensor]:
+        """Norm of the gradient of every hidden neuron's parameters, after a backward pass.
+
+        A hidden neuron's parameters are those :meth:`select_hidden_neurons` moves together:
+        its position, incoming weight row, bias and outgoing weight column. Missing gradients
+        (frozen positions, or no backward pass yet) count as zero. For a neuron added by
+        :meth:`grow_hidden`, only the outgoing weights have a gradient at insertion: the norm
+        is how fast training it would first lower the loss.
+
+        Returns
+        -------
+        norms : list of Tensor of shape (n_k,)
+            One tensor per hidden layer, in layer order.
+        """
+        norms = []
+        for hidden in range(1, len(self.layer_sizes) - 1):
+            outgoing = self.weights[hidden].grad
+            gradients = [
+                self.positions[hidden].grad,
+                self.weights[hidden - 1].grad,
+                self.biases[hidden - 1].grad,
+                None if outgoing is None else outgoing.T,
+            ]
+            norms.append(squared_gradient_rows(gradients, self.biases[hidden - 1]).sqrt())
+        return norms
