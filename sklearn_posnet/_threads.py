@@ -47,10 +47,11 @@ __all__ = [
 ]
 
 #: Multiply-adds per forward pass that each thread of a call gets at least. On the project's
-#: shared 2-core machine a second thread slowed a fit 16-25x up to 81 M multiply-adds per step,
-#: and still 2-5x at 325 M and 833 M (benchmarks/results/parallel*.md, part (d)); the issue
-#: found one thread as fast as two at 20 M on the idle machine. Above this, large networks on an
-#: idle many-core machine get threads; n_threads=1 keeps any fit on one.
+#: shared 2-core machine a second thread made a training step 12-31x slower up to 81 M
+#: multiply-adds, 4x slower at 325 M, and from 2x slower to 1.07x faster at 833 M
+#: (benchmarks/results/parallel.md and parallel_sizes.md, part (d)); issue 19 found one thread
+#: as fast as two at 20 M on the idle machine. Above this, large networks on an idle many-core
+#: machine get threads; n_threads=1 keeps any fit on one.
 WORK_PER_THREAD = 2**28
 
 
