@@ -7,14 +7,16 @@ parallel region by spinning on a core, and a training step opens dozens of small
 process that trains a small network on two threads keeps two cores busy even when one would do
 the work as fast. Two such processes on one machine (a grid search beside a notebook, a Dask
 worker with several tasks) then each wait for threads the other one's spinning keeps off the
-cores: ``benchmarks/results/parallel.md`` measures fits 5 to 20 times slower than alone.
+cores. In ``benchmarks/results/parallel.md`` (part (b), on a busy shared 2-core machine) a
+784-128-10 fit took 59 s on two threads alone and 260 s beside a second one; on one thread,
+3.4 s and 6.4 s.
 
 The policy therefore gives a call one thread unless its work is large enough that more pay off,
 and never more than the calling thread is allowed:
 
 - the work is the number of multiply-adds of one forward pass over one training batch (for
   ``fit`` and ``partial_fit``) or one prediction chunk (for ``predict`` and the rest);
-  one thread is added per :data:`WORK_PER_THREAD` of it;
+  the call gets one thread per :data:`WORK_PER_THREAD` of it, and at least one;
 - what the calling thread is allowed is :func:`torch.get_num_threads` there, which follows
   ``OMP_NUM_THREADS`` (joblib's loky workers and Dask's set it to share the cores among the
   workers), :func:`threadpoolctl.threadpool_limits` and :func:`torch.set_num_threads`.
