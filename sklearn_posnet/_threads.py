@@ -7,14 +7,16 @@ parallel region by spinning on a core, and a training step opens dozens of small
 process that trains a small network on two threads keeps two cores busy even when one would do
 the work as fast. Two such processes on one machine (a grid search beside a notebook, a Dask
 worker with several tasks) then each wait for threads the other one's spinning keeps off the
-cores: ``benchmarks/results/parallel.md`` measures fits 5 to 20 times slower than alone.
+cores. In ``benchmarks/results/parallel.md`` (part (b), on a busy shared 2-core machine) a
+784-128-10 fit took 59 s on two threads alone and 260 s beside a second one; on one thread,
+3.4 s and 6.4 s.
 
 The policy therefore gives a call one thread unless its work is large enough that more pay off,
 and never more than the calling thread is allowed:
 
 - the work is the number of multiply-adds of one forward pass over one training batch (for
   ``fit`` and ``partial_fit``) or one prediction chunk (for ``predict`` and the rest);
-  one thread is added per :data:`WORK_PER_THREAD` of it;
+  the call gets one thread per :data:`WORK_PER_THREAD` of it, and at least one;
 - what the calling thread is allowed is :func:`torch.get_num_threads` there, which follows
   ``OMP_NUM_THREADS`` (joblib's loky workers and Dask's set it to share the cores among the
   workers), :func:`threadpoolctl.threadpool_limits` and :func:`torch.set_num_threads`.
@@ -47,10 +49,11 @@ __all__ = [
 ]
 
 #: Multiply-adds per forward pass that each thread of a call gets at least. On the project's
-#: shared 2-core machine a second thread slowed a fit 16-25x up to 81 M multiply-adds per step,
-#: and still 2-5x at 325 M and 833 M (benchmarks/results/parallel*.md, part (d)); the issue
-#: found one thread as fast as two at 20 M on the idle machine. Above this, large networks on an
-#: idle many-core machine get threads; n_threads=1 keeps any fit on one.
+#: shared 2-core machine a second thread made a training step 12-31x slower up to 81 M
+#: multiply-adds, 4x slower at 325 M, and from 2x slower to 1.07x faster at 833 M
+#: (benchmarks/results/parallel.md and parallel_sizes.md, part (d)); issue 19 found one thread
+#: as fast as two at 20 M on the idle machine. Above this, large networks on an idle many-core
+#: machine get threads; n_threads=1 keeps any fit on one.
 WORK_PER_THREAD = 2**28
 
 
