@@ -22,6 +22,7 @@ from numbers import Real
 
 import numpy as np
 import torch
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -257,7 +258,7 @@ def _network_arrays(network, positions=None) -> tuple[list[np.ndarray], list[np.
     A fitted scikit-learn MLP (``coefs_`` of shape ``(n_in, n_out)``) has no positions of its
     own: they are None unless ``positions`` is given.
     """
-    if not isinstance(network, torch.nn.Module) and hasattr(network, "coefs_"):
+    if isinstance(network, (MLPClassifier, MLPRegressor)):
         weights = [np.asarray(coef, dtype=np.float64).T for coef in network.coefs_]
         own_positions = None
     else:
