@@ -259,6 +259,7 @@ def _network_arrays(network, positions=None) -> tuple[list[np.ndarray], list[np.
     own: they are None unless ``positions`` is given.
     """
     if isinstance(network, (MLPClassifier, MLPRegressor)):
+        check_is_fitted(network)
         weights = [np.asarray(coef, dtype=np.float64).T for coef in network.coefs_]
         own_positions = None
     else:
