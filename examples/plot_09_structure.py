@@ -1,7 +1,7 @@
 """
-================================================
+=================================================
 Is the spatial structure real? Wiring and modules
-================================================
+=================================================
 
 A positional network's falloff and distance penalty favour short strong connections. Two
 numbers from :mod:`sklearn_posnet.spatial` say whether that produced structure:
