@@ -29,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import _persistence
 from ._recording import recording_callbacks, store_recorded_history
 from ._training import PosNet, TensorBatches, TensorDataset, TrainingMonitor
+from ._validation import DEVICES, check_label_types
 from .nn._extended_range import recompute_overflowing_rows
 from .nn.activations import ACTIVATIONS
 
@@ -116,7 +117,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
             Interval(Integral, 1, None, closed="left"),
             Options(Real, {np.inf}),
         ],
-        "device": [str, torch.device],
+        "device": [DEVICES],
         "record_positions": ["boolean", Interval(Integral, 1, None, closed="left")],
     }
 
@@ -170,6 +171,8 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         self : object
             The estimator, trained one more epoch.
         """
+        if classes is not None:
+            check_label_types(classes, "classes")
         _check_partial_fit_first_call(self, classes)
         return self._fit(X, y, incremental=True)
 
@@ -257,6 +260,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
             dtype=(np.float32, np.float64),
             accept_sparse=False,
         )
+        check_label_types(y)  # before scikit-learn sorts them
         check_classification_targets(y)
         return X, y
 
