@@ -52,6 +52,7 @@ from ._training import (
     target_of,
     validation_accuracy,
 )
+from ._validation import DEVICES, check_label_types
 from .nn._extended_range import recompute_overflowing_rows
 from .nn.activations import ACTIVATIONS
 
@@ -181,7 +182,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
             Interval(Integral, 1, None, closed="left"),
             Options(Real, {np.inf}),
         ],
-        "device": [str, torch.device],
+        "device": [DEVICES],
         "record_positions": ["boolean", Interval(Integral, 1, None, closed="left")],
         "callbacks": [list, None],
         "n_threads": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
@@ -251,6 +252,8 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         self : object
             The estimator, trained one more epoch.
         """
+        if classes is not None:
+            check_label_types(classes, "classes")
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def predict_proba(self, X):
@@ -654,6 +657,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         X, y = validate_data(
             self, X, y, reset=new_network, dtype=(np.float32, np.float64), accept_sparse=False
         )
+        check_label_types(y)  # before scikit-learn sorts them
         check_classification_targets(y)
         return X, self._encode_labels(y, reset=new_network and not incremental)
 

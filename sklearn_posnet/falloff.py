@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import torch
 
-__all__ = ["FALLOFFS", "Falloff", "get_falloff", "squared_distances"]
+__all__ = ["FALLOFFS", "Falloff", "check_falloff_output", "get_falloff", "squared_distances"]
 
 
 def squared_distances(positions_out: torch.Tensor, positions_in: torch.Tensor) -> torch.Tensor:
@@ -151,7 +151,26 @@ class _OfDistance:
         self.function = function
 
     def __call__(self, d2: torch.Tensor) -> torch.Tensor:
-        return self.function(_distance(d2))
+        return check_falloff_output(self.function(_distance(d2)), d2, self.function)
+
+
+def check_falloff_output(output, distances: torch.Tensor, falloff) -> torch.Tensor:
+    """``output``, the result of ``falloff`` on ``distances``, if it is a floating-point tensor of
+    the distances' shape (nothing is broadcast); else a TypeError or ValueError that says so."""
+    problem = None
+    if not isinstance(output, torch.Tensor):
+        problem, error = f"a {type(output).__name__}", TypeError
+    elif not output.is_floating_point():
+        problem, error = f"a tensor of dtype {output.dtype}", TypeError
+    elif output.shape != distances.shape:
+        problem, error = f"a tensor of shape {tuple(output.shape)}", ValueError
+    if problem is None:
+        return output
+    name = getattr(falloff, "__name__", type(falloff).__name__)
+    raise error(
+        f"The falloff {name!r} must return a floating-point tensor of the same shape as its "
+        f"input; for distances of shape {tuple(distances.shape)} it returned {problem}."
+    )
 
 
 def get_falloff(falloff: str | Callable[[torch.Tensor], torch.Tensor] | Falloff) -> Falloff:

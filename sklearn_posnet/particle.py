@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BasePositionalClassifier
 from ._training import RemoveMeanPositionGradient
+from ._validation import CallableFalloff
 from .falloff import FALLOFFS
 from .nn.particle import ParticleNetwork
 
@@ -208,7 +209,7 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
     _parameter_constraints: dict = {
         **BasePositionalClassifier._parameter_constraints,
         "particle_dim": [Interval(Integral, 1, None, closed="left")],
-        "falloff": [StrOptions(set(FALLOFFS)), callable],
+        "falloff": [StrOptions(set(FALLOFFS)), CallableFalloff()],
         "remove_translation": ["boolean"],
         "weight_mode": [StrOptions({"auto", "materialized", "tiled"})],
         "tile_size": [Interval(Integral, 1, None, closed="left"), None],

@@ -170,7 +170,8 @@ def plot_network(
     ----------
     network : fitted estimator or torch module
         A fitted :class:`~sklearn_posnet.PositionalMLPClassifier` or
-        :class:`~sklearn_posnet.ParticleNetworkClassifier` (a pruned one too), or a
+        :class:`~sklearn_posnet.ParticleNetworkClassifier` (a pruned one too), a fitted
+        :class:`~sklearn_posnet.pruning.NeuronPruner` (its pruned network), or a
         :class:`~sklearn_posnet.nn.PositionalMLP` or :class:`~sklearn_posnet.nn.ParticleNetwork`.
     ax : matplotlib Axes, default=None
         Where to draw: a 2-D Axes, or a 3-D one (``projection="3d"``) for a 3-D view. A new

@@ -7,6 +7,7 @@ from numbers import Integral, Real
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BasePositionalClassifier, _Penalty
+from ._validation import IMAGE_SHAPES, CallableFalloff
 from .falloff import FALLOFFS
 from .nn.positional import REFERENCE_HIDDEN_SPREAD, PositionalMLP
 
@@ -234,7 +235,7 @@ class PositionalMLPClassifier(BasePositionalClassifier):
 
     _parameter_constraints: dict = {
         **BasePositionalClassifier._parameter_constraints,
-        "falloff": [StrOptions(set(FALLOFFS)), callable],
+        "falloff": [StrOptions(set(FALLOFFS)), CallableFalloff()],
         "length_scale": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "distance_alpha": [Interval(Real, 0, None, closed="left")],
         "position_dim": [Interval(Integral, 1, None, closed="left")],
@@ -242,7 +243,7 @@ class PositionalMLPClassifier(BasePositionalClassifier):
             StrOptions({"even", "auto", "grid", "line", "sphere", "random"}),
             "array-like",
         ],
-        "input_shape": [tuple, None],
+        "input_shape": [IMAGE_SHAPES, None],
         "output_layout": [StrOptions({"sphere", "circle", "line", "random"}), "array-like"],
         "hidden_spread": [Interval(Real, 0, None, closed="left"), tuple],
         "trainable_positions": [StrOptions({"hidden", "all", "none"})],

@@ -401,6 +401,8 @@ class NeuronPruner(
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the features seen during fit, when X has string column names.
+    module_ : torch.nn.Module
+        The pruned network: ``estimator_.module_``.
 
     See Also
     --------
@@ -508,8 +510,6 @@ class NeuronPruner(
         self.estimator_ = estimator
         self.scores_ = scores
         self.kept_neurons_ = kept
-        if hasattr(estimator, "feature_names_in_"):
-            self.feature_names_in_ = estimator.feature_names_in_
         return self
 
     def predict(self, X):
@@ -593,6 +593,24 @@ class NeuronPruner(
                 f"{type(self).__name__} object has no n_features_in_ attribute."
             ) from exc
         return self.estimator_.n_features_in_
+
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """Names of the features seen during fit, when X has string column names."""
+        try:
+            check_is_fitted(self)
+        except NotFittedError as exc:
+            raise AttributeError(
+                f"{type(self).__name__} object has no feature_names_in_ attribute."
+            ) from exc
+        return self.estimator_.feature_names_in_
+
+    @property
+    def module_(self) -> torch.nn.Module:
+        """The pruned network's fitted torch module, which
+        :func:`~sklearn_posnet.plotting.plot_network` and :mod:`sklearn_posnet.spatial` read."""
+        check_is_fitted(self)
+        return self.estimator_.module_
 
     @property
     def _n_features_out(self) -> int:

@@ -6,6 +6,7 @@ where it accepts the same input.
 """
 
 import copy
+import re
 
 import numpy as np
 import pytest
@@ -13,8 +14,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_posnet import ParticleNetworkClassifier, PositionalMLPClassifier
+from sklearn_posnet.nn import ParticleNetwork, PositionalMLP
 from sklearn_posnet.nn._extended_range import extended_range_forward
 from sklearn_posnet.nn.activations import ACTIVATIONS
 from sklearn_posnet.pruning import NeuronPruner
@@ -236,3 +239,132 @@ def test_every_activation_is_bounded_or_grows_like_its_input_beyond_float64(name
         else:
             assert abs(at_largest) <= 1.0
             assert activation(far).item() == at_largest
+
+
+# ---------------------------------------------------------------- parameters of the wrong kind
+@pytest.mark.parametrize(
+    "input_shape",
+    [(-2, -2), (-8, -8), (0, 64), (8.0, 8.0), ("a", "b"), (True, 64), (), (8, None)],
+)
+def test_input_shape_must_be_a_tuple_of_positive_ints(input_shape, digits):
+    X, y = digits
+    estimator = positional(input_shape=input_shape)
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"'input_shape' parameter of PositionalMLPClassifier must be a tuple of "
+        r"positive ints .* or None\. Got",
+    ):
+        estimator.fit(X, y)
+    assert not hasattr(estimator, "net_")
+
+
+def test_input_shape_of_numpy_ints_is_accepted(digits):
+    X, y = digits
+    positional(input_shape=(np.int64(8), np.int64(8))).fit(X, y)
+
+
+WRONG_FALLOFFS = {
+    "a scalar tensor": (lambda d: torch.exp(-d).mean(), r"returned a tensor of shape \(\)"),
+    "one row": (lambda d: torch.exp(-d)[:1], r"returned a tensor of shape \(1, 2\)"),
+    "transposed": (lambda d: torch.exp(-d).T, r"returned a tensor of shape \(2, 3\)"),
+    "a Python float": (lambda d: 0.5, r"returned a float"),
+    "an ndarray": (lambda d: np.exp(-d.detach().numpy()), r"returned a ndarray"),
+    "an integer tensor": (lambda d: (d > 1).long(), r"returned a tensor of dtype torch.int64"),
+}
+
+
+@pytest.mark.parametrize("kind", MODELS)
+@pytest.mark.parametrize("case", WRONG_FALLOFFS.values(), ids=WRONG_FALLOFFS.keys())
+def test_callable_falloff_must_return_a_float_tensor_of_its_input_shape(kind, case, digits):
+    falloff, returned = case
+    X, y = digits
+    estimator = MODELS[kind](falloff=falloff)
+    with pytest.raises(InvalidParameterError, match=r"'falloff' parameter .* same shape") as error:
+        estimator.fit(X, y)
+    assert re.search(returned, str(error.value))
+    assert not hasattr(estimator, "net_")
+
+
+@pytest.mark.parametrize("module_class", [PositionalMLP, ParticleNetwork])
+@pytest.mark.parametrize("case", WRONG_FALLOFFS.values(), ids=WRONG_FALLOFFS.keys())
+def test_modules_refuse_a_falloff_that_does_not_return_a_float_tensor_of_its_input_shape(
+    module_class, case
+):
+    falloff, _ = case
+    message = r"falloff .* must return a floating-point tensor of the same shape as its input"
+    with pytest.raises((TypeError, ValueError), match=message):
+        module = module_class([4, 3, 2], falloff=falloff)  # positional: at initialization
+        module(torch.zeros(5, 4))  # particle: at the first forward pass
+
+
+def test_a_falloff_that_returns_a_float_tensor_of_its_input_shape_trains(digits):
+    X, y = digits
+    for kind in MODELS:
+        estimator = MODELS[kind](falloff=lambda d: 1.0 / (1.0 + d**4)).fit(X, y)
+        assert np.isfinite(estimator.predict_proba(X)).all()
+
+
+@pytest.mark.parametrize("kind", MODELS)
+@pytest.mark.parametrize(
+    "device",
+    ["mps", "nonsense", "meta", "cuda:x", "cuda:-1", "cuda:1000", "CPU", torch.device("meta"), 3],
+)
+def test_device_must_name_the_cpu_or_a_cuda_device(kind, device, digits):
+    X, y = digits
+    estimator = MODELS[kind](device=device)
+    with pytest.raises(
+        InvalidParameterError,
+        match=rf"'device' parameter of {type(estimator).__name__} must be 'cpu', 'cuda', "
+        r"'cuda:N' or a torch.device of those\. Got",
+    ):
+        estimator.fit(X, y)
+
+
+@pytest.mark.parametrize("device", ["cpu", "cpu:0", torch.device("cpu")])
+def test_cpu_devices_are_accepted(device, digits):
+    X, y = digits
+    positional(device=device).fit(X, y)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks a machine without CUDA")
+@pytest.mark.parametrize("device", ["cuda", "cuda:0", torch.device("cuda", 1)])
+def test_cuda_without_cuda_keeps_its_clear_error(device, digits):
+    X, y = digits
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        positional(device=device).fit(X, y)
+
+
+MIXED_LABELS = {
+    "str and None": ["a", None],
+    "str and int": ["a", 1],
+    "float and None": [1.0, None],
+    "None only": [None, None],
+    "tuples": [(1, 2), (3, 4)],
+}
+
+
+@pytest.mark.parametrize("factory", FACTORIES)
+@pytest.mark.parametrize("labels", MIXED_LABELS.values(), ids=MIXED_LABELS.keys())
+def test_labels_that_cannot_be_ordered_are_refused_clearly(factory, labels, digits):
+    X, _ = digits
+    y = np.empty(len(X), dtype=object)
+    for i in range(len(X)):
+        y[i] = labels[i % 2]
+    with pytest.raises(ValueError, match=r"labels of y must be all strings or all numbers"):
+        factory().fit(X, y)
+
+
+@pytest.mark.parametrize("factory", FACTORIES)
+def test_a_list_of_strings_and_none_is_refused_clearly(factory, digits):
+    X, _ = digits
+    y = ["a" if i % 2 else None for i in range(len(X))]
+    with pytest.raises(ValueError, match=r"got labels of types \['NoneType', 'str'\]"):
+        factory().fit(X, y)
+
+
+@pytest.mark.parametrize("kind", MODELS)
+def test_partial_fit_refuses_classes_that_cannot_be_ordered(kind, digits):
+    X, y = digits
+    classes = np.array(["a", None], dtype=object)
+    with pytest.raises(ValueError, match=r"labels of classes must be all strings or all numbers"):
+        MODELS[kind]().partial_fit(X, np.where(y % 2, "a", None), classes=classes)
