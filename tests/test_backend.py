@@ -19,14 +19,14 @@ KERNELS = _fused.kernels_available()
 def _uses_kernels(module, monkeypatch) -> bool:
     """Whether a training step of ``module`` actually went through the C kernels."""
     calls = []
-    original = _kernel_calls.layer_forward
+    original = _kernel_calls.KernelLayer.forward
 
     def counting(*args, **kwargs):
         calls.append(1)
         return original(*args, **kwargs)
 
     with monkeypatch.context() as patch:
-        patch.setattr(_kernel_calls, "layer_forward", counting)
+        patch.setattr(_kernel_calls.KernelLayer, "forward", counting)
         x = torch.zeros(3, module.layer_sizes[0], dtype=next(module.parameters()).dtype)
         module(x).sum().backward()
     return bool(calls)

@@ -77,7 +77,9 @@ def steps_aside() -> bool:
     memory the tracer does not see): while they record, every function here computes with the
     plain differentiable formula instead, which they record faithfully.
     """
-    return torch.jit.is_tracing() or torch.onnx.is_in_onnx_export() or torch.compiler.is_compiling()
+    # torch.onnx.export traces with torch.jit.trace (TorchScript exporter) or torch.export
+    # (dynamo exporter): these two checks cover it, without is_in_onnx_export's cost.
+    return torch.jit.is_tracing() or torch.compiler.is_compiling()
 
 
 def _named(falloff: Falloff) -> bool:
@@ -168,7 +170,7 @@ class _FalloffWeight(torch.autograd.Function):
             and _kernel_applies(weight, positions_out, positions_in)
         )
         if ctx.use_kernels:
-            output, penalty = _kernel_calls.layer_forward(
+            ctx.layer = _kernel_calls.KernelLayer(
                 falloff,
                 inverse_scale2,
                 l2,
@@ -177,6 +179,9 @@ class _FalloffWeight(torch.autograd.Function):
                 positions_in,
                 weight.contiguous(),
             )
+            output, penalty = ctx.layer.forward()
+            # The tensors go through save_for_backward, whose version check backward runs before
+            # it reuses the checked views of ctx.layer (which read the same memory).
             ctx.save_for_backward(weight, positions_out, positions_in)
             return output, weight.new_tensor(penalty)
         constant = falloff.is_constant
@@ -196,20 +201,9 @@ class _FalloffWeight(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_output, grad_penalty):
         if ctx.use_kernels:
-            weight, positions_out, positions_in = ctx.saved_tensors
-            grad_weight, grad_out, grad_in, _, _ = _kernel_calls.layer_backward(
-                ctx.falloff,
-                ctx.inverse_scale2,
-                ctx.l2,
-                ctx.distance,
-                positions_out.contiguous(),
-                positions_in,
-                weight.contiguous(),
-                None,
-                None,
-                grad_output,
-                grad_penalty,
-                (*ctx.needs_input_grad[:3], False, False),
+            ctx.saved_tensors  # noqa: B018 - raises if an input was modified in place since
+            grad_weight, grad_out, grad_in, _, _ = ctx.layer.backward(
+                grad_output, grad_penalty, (*ctx.needs_input_grad[:3], False, False)
             )
             return grad_weight, grad_out, grad_in, None, None, None, None
         weight, value, scaled, penalized, positions_out, positions_in = ctx.saved_tensors
@@ -258,9 +252,7 @@ class _ParticleWeight(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, positions_out, dipoles_out, positions_in, dipoles_in, falloff):
-        ctx.falloff = falloff
-        ctx.save_for_backward(positions_out, dipoles_out, positions_in, dipoles_in)
-        output, _ = _kernel_calls.layer_forward(
+        ctx.layer = _kernel_calls.KernelLayer(
             falloff,
             1.0,
             0.0,
@@ -271,25 +263,16 @@ class _ParticleWeight(torch.autograd.Function):
             dipoles_out.contiguous(),
             dipoles_in,
         )
-        return output
+        # As in _FalloffWeight: saved for the version check that backward runs.
+        ctx.save_for_backward(positions_out, dipoles_out, positions_in, dipoles_in)
+        return ctx.layer.forward()[0]
 
     @staticmethod
     def backward(ctx, grad_output):
-        positions_out, dipoles_out, positions_in, dipoles_in = ctx.saved_tensors
+        ctx.saved_tensors  # noqa: B018 - raises if an input was modified in place since
         need_p_out, need_v_out, need_p_in, need_v_in = ctx.needs_input_grad[:4]
-        _, grad_p_out, grad_p_in, grad_v_out, grad_v_in = _kernel_calls.layer_backward(
-            ctx.falloff,
-            1.0,
-            0.0,
-            0.0,
-            positions_out.contiguous(),
-            positions_in,
-            None,
-            dipoles_out.contiguous(),
-            dipoles_in,
-            grad_output,
-            None,
-            (False, need_p_out, need_p_in, need_v_out, need_v_in),
+        _, grad_p_out, grad_p_in, grad_v_out, grad_v_in = ctx.layer.backward(
+            grad_output, None, (False, need_p_out, need_p_in, need_v_out, need_v_in)
         )
         return grad_p_out, grad_v_out, grad_p_in, grad_v_in, None
 
