@@ -207,8 +207,8 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         return []
 
     # ----------------------------------------------------------------------------- public API
+    @uses_threads(_training_work)  # outermost: validating a callable falloff runs it too
     @_fit_context(prefer_skip_nested_validation=True)
-    @uses_threads(_training_work)
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and target(s) y.
 
@@ -231,8 +231,8 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         """
         return self._fit(X, y, sample_weight, incremental=False)
 
+    @uses_threads(_training_work)  # outermost: validating a callable falloff runs it too
     @_fit_context(prefer_skip_nested_validation=True)
-    @uses_threads(_training_work)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single epoch over the given data.
 
@@ -777,7 +777,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=6,  # this, _fit, fit, uses_threads, _fit_context: the caller of fit
+                stacklevel=6,  # this, _fit, fit, _fit_context, uses_threads: the caller of fit
             )
 
     # ------------------------------------------------------------------- building the network
