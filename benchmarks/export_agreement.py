@@ -79,15 +79,15 @@ def routes(clf, X):
     yield "to_onnx + onnxruntime (float32)", _run_onnx(onnx_model, X).astype(np.float64)
     exported = torch.export.export(module, (x32,)).module()  # a static batch: all of X
     with torch.no_grad():
-        yield "module_: torch.export.export", _softmax(exported(x32).numpy())
+        yield "`module_`: torch.export.export", _softmax(exported(x32).numpy())
         traced = torch.jit.trace(module, (x32[:8],), check_trace=False)  # any batch
-        yield "module_: torch.jit.trace", _softmax(traced(x32).numpy())
+        yield "`module_`: torch.jit.trace", _softmax(traced(x32).numpy())
     for dynamo in (True, False):
         name = "dynamo" if dynamo else "TorchScript"
         # the exported graph keeps the batch size it was exported with: export the whole X
         data = _module_onnx(module, x32, dynamo)
         data = data.SerializeToString() if hasattr(data, "SerializeToString") else data
-        yield f"module_: torch.onnx.export ({name})", _softmax(_run_onnx(data, X))
+        yield f"`module_`: torch.onnx.export ({name})", _softmax(_run_onnx(data, X))
 
 
 def datasets(args):
