@@ -5,15 +5,27 @@ predicted with it (float32 matrix products round differently for different batch
 and converting the module on every call costs far more than predicting one row, so the copy is
 kept, with the float32 state it was made from, and made again only when that state changed:
 after ``fit``, ``partial_fit``, pruning, loading, or a user's own edit of the parameters.
+
+Forming the effective weights from the positions costs more than the matrix products of a few
+rows, so the copy also keeps them: a prediction is then the plain MLP the network is
+(``activation(x @ W.T + b)`` per layer).
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 
 import torch
+import torch.nn.functional as F
+
+from .nn.activations import get_activation
 
 __all__ = ["InferenceCopy"]
+
+#: Networks with more connections than this (8 MiB of float32 weights as float64: 128 MiB) are
+#: not held as weight matrices for prediction.
+_MAX_CACHED_CONNECTIONS = 2**24
 
 
 class InferenceCopy:
@@ -28,6 +40,7 @@ class InferenceCopy:
         self._source = None
         self._state = None
         self._copy = None
+        self._layers = None
 
     def _matches(self, module: torch.nn.Module) -> bool:
         if self._source is not module or self._state is None:
@@ -45,5 +58,35 @@ class InferenceCopy:
                     name: tensor.detach().clone() for name, tensor in module.state_dict().items()
                 }
                 self._copy = copy.deepcopy(module).double().eval()
+                sizes = self._copy.layer_sizes
+                connections = sum(a * b for a, b in itertools.pairwise(sizes))
+                # Layers too wide to hold as matrices (the particle network's tiled mode) keep
+                # being formed a tile at a time by the module itself.
+                self._layers = (
+                    None
+                    if connections > _MAX_CACHED_CONNECTIONS
+                    else [
+                        (weight.detach(), bias.detach())
+                        for weight, bias in zip(
+                            self._copy.effective_weights(), self._copy.biases, strict=True
+                        )
+                    ]
+                )
             self._source = module
         return self._copy
+
+    def forward(self, module: torch.nn.Module, x: torch.Tensor, *, features: bool = False):
+        """The float64 logits of ``module`` (as it is now) for ``x``, or with ``features`` the
+        activations of its last hidden layer, from the cached effective weights."""
+        copied = self.get(module)
+        if self._layers is None:
+            with torch.no_grad():
+                return copied.features(x) if features else copied(x)
+        activation = get_activation(copied.activation)
+        layers = self._layers[:-1] if features else self._layers
+        with torch.no_grad():
+            for index, (weight, bias) in enumerate(layers):
+                x = F.linear(x, weight, bias)
+                if features or index < len(self._layers) - 1:
+                    x = activation(x)
+        return x

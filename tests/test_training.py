@@ -447,3 +447,15 @@ def test_weighted_fit_equals_fit_on_repeated_rows_to_float32_precision(cls, solv
     repeated = cls(**params).fit(X.repeat(weights, axis=0), y.repeat(weights))
     weighted = cls(**params).fit(X, y, sample_weight=weights)
     np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), rtol=1e-5)
+
+
+def test_prediction_uses_the_module_itself_for_networks_too_wide_to_cache(digits, monkeypatch):
+    from sklearn_posnet import _inference
+
+    X, y = digits
+    estimator = _small(ParticleNetworkClassifier, max_iter=2).fit(X, y)
+    cached = estimator.predict_proba(X)
+    monkeypatch.setattr(_inference, "_MAX_CACHED_CONNECTIONS", 10)
+    estimator._inference = _inference.InferenceCopy()
+    np.testing.assert_allclose(estimator.predict_proba(X), cached, rtol=1e-12, atol=1e-15)
+    assert estimator._inference._layers is None
