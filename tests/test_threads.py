@@ -49,6 +49,13 @@ class ThreadsSeen:
         return self
 
 
+def _touch(estimator):
+    """Change a bias, so that the next prediction forms the effective weights (and so calls the
+    falloff) again instead of reusing those of the last one."""
+    with torch.no_grad():
+        estimator.module_.biases[-1].add_(1e-3)
+
+
 def _estimator(cls, falloff, **params):
     return cls((8,), falloff=falloff, max_iter=2, random_state=0, **params)
 
@@ -136,6 +143,7 @@ def test_fit_and_predict_run_on_the_policys_threads_and_restore_torch(
     assert torch.get_num_threads() == 2
     clf.partial_fit(X, y)
     for method in (clf.predict, clf.predict_proba, clf.predict_log_proba):
+        _touch(clf)
         falloff.counts.clear()
         method(X)
         assert falloff.counts and set(falloff.counts) == {expected}
@@ -186,6 +194,7 @@ def test_the_pruners_paths_run_under_the_policy(two_threads, digits):
     assert set(falloff.counts) == {2}
     assert torch.get_num_threads() == 2
     pruner.estimator_.set_params(n_threads=None)
+    _touch(pruner.estimator_)
     falloff.counts.clear()
     pruner.transform(X)
     assert set(falloff.counts) == {1}
