@@ -899,12 +899,11 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         (see :mod:`sklearn_posnet._inference`)."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=False)
-        fitted = self.net_.module_
-        module = self._inference.get(fitted)
+        module = self._inference.get(self.net_.module_)
         device = next(module.parameters()).device
         chunks = []
         for start in range(0, len(X), _PREDICT_CHUNK):
             rows = _as_tensor(X[start : start + _PREDICT_CHUNK], torch.float64, device)
-            chunks.append(self._inference.forward(fitted, rows, features=features).cpu())
+            chunks.append(self._inference.forward(rows, features=features).cpu())
         # Rows beyond the float64 range come back as logits minus their maximum (same softmax).
         return recompute_overflowing_rows(module, X, torch.cat(chunks), features=features)

@@ -75,10 +75,11 @@ class InferenceCopy:
             self._source = module
         return self._copy
 
-    def forward(self, module: torch.nn.Module, x: torch.Tensor, *, features: bool = False):
-        """The float64 logits of ``module`` (as it is now) for ``x``, or with ``features`` the
+    def forward(self, x: torch.Tensor, *, features: bool = False) -> torch.Tensor:
+        """The float64 logits for ``x`` of the module :meth:`get` last copied (call it first:
+        it checks the module once per prediction, not once per chunk), or with ``features`` the
         activations of its last hidden layer, from the cached effective weights."""
-        copied = self.get(module)
+        copied = self._copy
         if self._layers is None:
             with torch.no_grad():
                 return copied.features(x) if features else copied(x)
