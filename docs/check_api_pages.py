@@ -50,8 +50,10 @@ def promised_members(cls: type, excluded: set[str]) -> list[str]:
                 break
             if name in vars(klass):
                 attribute = vars(klass)[name]
+                # A method behind scikit-learn's available_if is a descriptor that gives the
+                # function on class access: callable through getattr, not in vars.
                 if isinstance(attribute, (property, classmethod, staticmethod)) or callable(
-                    attribute
+                    getattr(cls, name, attribute)
                 ):
                     members.append(name)
                 break

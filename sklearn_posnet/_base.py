@@ -1,6 +1,11 @@
 """What every estimator shares: validation, building and driving the skorch net, fitted attributes.
 
-A fit is a short sequence of named steps (:meth:`BasePositionalClassifier._fit`): validate the
+:class:`BasePositionalNetwork` holds all of it; :class:`BasePositionalClassifier` and
+:class:`BasePositionalRegressor` add what their kind of target needs (encoding ``y``, the output
+layer's meaning, ``predict``), as scikit-learn's ``MLPClassifier`` and ``MLPRegressor`` do over
+their common base.
+
+A fit is a short sequence of named steps (:meth:`BasePositionalNetwork._fit`): validate the
 data, build the network or check that a warm start may continue it, configure this call, train.
 Each training concern (divergence, the loss curve, stopping, the best epoch, recording) is one
 skorch callback in :mod:`sklearn_posnet._training`, built once with the network; the fitted
@@ -18,7 +23,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
@@ -27,42 +32,54 @@ from sklearn.utils._param_validation import (
     Options,
     StrOptions,
 )
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
     check_classification_targets,
+    type_of_target,
 )
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 from skorch.callbacks import Callback, EpochScoring, ProgressBar
 
 from . import _persistence
 from ._inference import InferenceCopy
+from ._outputs import output_for, target_of, validation_score
 from ._recording import RECORDER_NAME, recording_callbacks
 from ._threads import data_shape, forward_work, uses_threads
 from ._training import (
     DivergenceGuard,
     EpochLog,
+    HoldOutSplit,
+    InverseScaling,
     KeepBestEpoch,
+    LbfgsStopping,
     PlateauStopping,
     PosNet,
-    StratifiedTensorSplit,
     TensorBatches,
     TensorDataset,
     TrainingCurves,
     TrainingDiverged,
-    target_of,
-    validation_accuracy,
 )
 from ._validation import DEVICES, check_label_types
 from .nn._extended_range import recompute_overflowing_rows
 from .nn.activations import ACTIVATIONS
 
-__all__ = ["BasePositionalClassifier"]
+__all__ = ["BasePositionalClassifier", "BasePositionalNetwork", "BasePositionalRegressor"]
 
 _SOLVERS = {
     "adam": torch.optim.Adam,
     "rmsprop": torch.optim.RMSprop,
     "sgd": torch.optim.SGD,
+    "lbfgs": torch.optim.LBFGS,
 }
+# Loss evaluations one L-BFGS iteration may spend: the first, and scipy's default of at most
+# 20 in the line search (MLPClassifier's lbfgs is scipy's).
+_LBFGS_EVALUATIONS_PER_ITERATION = 21
 # Rows per forward pass at prediction time: bounds the activations' memory on large inputs.
 _PREDICT_CHUNK = 8192
 
@@ -90,7 +107,8 @@ def _torch_generator(random_state) -> torch.Generator:
 def _training_work(estimator, X) -> int:
     """Multiply-adds of one training batch's forward pass, for the thread policy (0: unknown)."""
     n_rows, n_features = data_shape(X)
-    n_outputs = len(estimator.classes_) if hasattr(estimator, "classes_") else 2
+    net = vars(estimator).get("net_")
+    n_outputs = net.module_.layer_sizes[-1] if net is not None else 2
     try:
         layer_sizes = estimator._layer_sizes(n_features, n_outputs)
     except InvalidParameterError:  # fit reports it
@@ -125,7 +143,17 @@ class _Penalty:
 
 
 #: Names of the callbacks every network gets; a user's callbacks take other names.
-_OWN_CALLBACKS = ("divergence", "valid_acc", "curves", "plateau", "best_epoch", RECORDER_NAME)
+_OWN_CALLBACKS = (
+    "divergence",
+    "valid_acc",
+    "valid_r2",
+    "curves",
+    "plateau",
+    "schedule",
+    "lbfgs",
+    "best_epoch",
+    RECORDER_NAME,
+)
 
 
 def _same_value(a, b) -> bool:
@@ -147,13 +175,25 @@ def _hidden_sizes(value) -> tuple:
     return (value,) if isinstance(value, Integral) else tuple(value)
 
 
-class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
-    """Base class of the classifiers: the scikit-learn contract around a skorch net.
+def _stochastic_solver(estimator) -> bool:
+    """Whether ``partial_fit`` is available: as MLPClassifier's, not with ``solver="lbfgs"``."""
+    if estimator.solver == "lbfgs":
+        raise AttributeError(
+            f"partial_fit is only available for stochastic optimizers; {estimator.solver!r} is "
+            "not stochastic."
+        )
+    return True
+
+
+class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
+    """Base class of the estimators: the scikit-learn contract around a skorch net.
 
     Subclasses say which torch module to build (:meth:`_build_module`), which parameters define
     it (``_module_params``), which penalty to add (:meth:`_penalty`) and which callbacks the
-    module needs (:meth:`_module_callbacks`); this class validates the data, drives the fit and
-    exposes MLPClassifier's fitted attributes.
+    module needs (:meth:`_module_callbacks`); the classifier and regressor bases say how ``y``
+    becomes training targets (:meth:`_encode_targets`) and what the outputs mean
+    (``out_activation_``, see :mod:`sklearn_posnet._outputs`). This class validates the data,
+    drives the fit and exposes MLPClassifier's fitted attributes.
 
     Warning: This class should not be used directly. Use the derived classes instead.
     """
@@ -164,7 +204,10 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         "solver": [StrOptions(set(_SOLVERS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
@@ -206,6 +249,19 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         """Callbacks the module needs, as ``(name, callback)`` pairs, built from ``params``."""
         return []
 
+    @abstractmethod
+    def _encode_targets(self, y, new_network: bool, incremental: bool) -> np.ndarray:
+        """The training targets for ``y`` (already validated with ``X``), as the output layer
+        expects them; with ``new_network``, learn what ``y`` looks like (``classes_``,
+        ``out_activation_``), else check ``y`` against it."""
+
+    @abstractmethod
+    def _n_output_neurons(self, y) -> int:
+        """The size of the output layer for the encoded targets ``y``."""
+
+    #: The history key of the validation score (``early_stopping``).
+    _score_name: str = "valid_score"
+
     # ----------------------------------------------------------------------------- public API
     @uses_threads(_training_work)  # outermost: validating a callable falloff runs it too
     @_fit_context(prefer_skip_nested_validation=True)
@@ -216,12 +272,13 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         ----------
         X : array-like of shape (n_samples, n_features)
             The input data. Sparse matrices are refused: densify them first.
-        y : array-like of shape (n_samples,)
-            The target class labels.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The targets: class labels (an indicator matrix for multilabel classification) for
+            a classifier, real numbers for a regressor.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights, as MLPClassifier's: each batch's loss is the weighted mean of its
             samples' losses, and the L2 penalty is divided by the batch's total weight instead
-            of its size; with ``early_stopping`` the held-out accuracy is weighted too. None
+            of its size; with ``early_stopping`` the held-out score is weighted too. None
             weighs every sample 1.
 
         Returns
@@ -230,78 +287,6 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
             The fitted estimator.
         """
         return self._fit(X, y, sample_weight, incremental=False)
-
-    @uses_threads(_training_work)  # outermost: validating a callable falloff runs it too
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
-        """Update the model with a single epoch over the given data.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The input data.
-        y : array-like of shape (n_samples,)
-            The target class labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights (see :meth:`fit`).
-        classes : array-like of shape (n_classes,), default=None
-            All the classes that can appear in ``y``. Required on the first call, ignored after.
-
-        Returns
-        -------
-        self : object
-            The estimator, trained one more epoch.
-        """
-        if classes is not None:
-            check_label_types(classes, "classes")
-        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
-
-    def predict_proba(self, X):
-        """Probability estimates.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The input data.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            The probability of each class, in the order of ``classes_``.
-        """
-        return np.exp(self.predict_log_proba(X))
-
-    def predict_log_proba(self, X):
-        """Logarithm of the probability estimates.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The input data.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            The log-probability of each class, in the order of ``classes_``.
-        """
-        logits = self._inference_forward(X)
-        return torch.log_softmax(logits, dim=1).numpy()
-
-    def predict(self, X):
-        """Predict using the trained model.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The input data.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,)
-            The predicted classes, as labels from ``classes_``.
-        """
-        indices = self._inference_forward(X).argmax(dim=1).numpy()
-        return self.classes_[indices]
 
     def hidden_activations(self, X) -> np.ndarray:
         """Activations of the last hidden layer for ``X``, in float64.
@@ -390,8 +375,8 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
             Not with ``X`` and ``y``.
         X : array-like of shape (n_samples, n_features), default=None
             Data on which the loss gradient picks the candidates (with ``y``); in one batch.
-        y : array-like of shape (n_samples,), default=None
-            Its labels.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
+            Its targets.
         n_candidates : int, default=10
             Candidates drawn per new neuron when ``X`` and ``y`` are given.
         random_state : int, RandomState instance or None, default=None
@@ -414,11 +399,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
                 raise ValueError(f"n_candidates must be an int >= 1, got {n_candidates!r}.")
             if n_candidates < 1:
                 raise ValueError(f"n_candidates must be an int >= 1, got {n_candidates!r}.")
-            X, y = validate_data(
-                self, X, y, reset=False, dtype=(np.float32, np.float64), accept_sparse=False
-            )
-            check_classification_targets(y)
-            y = self._encode_labels(y, reset=False)
+            X, y = self._validate_training_data(X, y, new_network=False, incremental=True)
         module = self.net_.module_
         generator = self._generator if random_state is None else _torch_generator(random_state)
         n_drawn = n_new * n_candidates if guided else n_new
@@ -430,7 +411,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
             module.zero_grad()
             X_tensor = _as_tensor(X, torch.float32, device)
             logits = module(X_tensor)
-            loss = self.net_.get_loss(logits, _as_tensor(y, torch.int64, device), X=X_tensor)
+            loss = self.net_.get_loss(logits, self._target_tensor(y, device), X=X_tensor)
             loss.backward()
             norms = module.neuron_gradient_norms()[hidden_layer][first_new:].cpu()
             module.zero_grad()
@@ -465,12 +446,29 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         return self.module_.n_parameters
 
     @property
+    def n_layers_(self) -> int:
+        """Number of layers, the input and output layers included."""
+        return len(self.module_.layer_sizes)
+
+    @property
+    def n_outputs_(self) -> int:
+        """Number of output neurons: one per class (two for a binary problem, where
+        MLPClassifier has one logistic output), per label, or per regression target."""
+        return int(self.module_.layer_sizes[-1])
+
+    @property
+    def t_(self) -> int:
+        """Number of training samples seen by the solver, over every call that trained this
+        network (MLPClassifier's ``t_``; ``learning_rate="invscaling"`` counts with it)."""
+        return self._fitted_callback("curves").samples_seen_
+
+    @property
     def coefs_(self) -> list[np.ndarray]:
         """The effective weight matrices in scikit-learn's layout, float64: ``coefs_[i]`` has
         shape ``(n_in, n_out)`` and maps layer ``i`` to layer ``i + 1``, as
         :class:`~sklearn.neural_network.MLPClassifier`'s. With ``intercepts_`` and the
-        ``activation``, they are the plain MLP the network is (its output layer has one logit
-        per class, two for a binary problem, and a softmax)."""
+        ``activation``, they are the plain MLP the network is, followed by ``out_activation_``
+        (a classifier's output layer has one logit per class, two for a binary problem)."""
         module = self._inference.get(self.module_)
         with torch.no_grad():
             return [w.cpu().numpy().T.copy() for w in module.effective_weights()]
@@ -512,7 +510,8 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
 
     @property
     def validation_scores_(self) -> list | None:
-        """Accuracy on the held-out data after each epoch of the last call (``early_stopping``)."""
+        """The score (accuracy, or R^2 for a regressor) on the held-out data after each epoch of
+        the last call (``early_stopping``)."""
         scores = self._fitted_callback("curves").validation_scores_
         return None if scores is None else list(scores)
 
@@ -624,14 +623,14 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         new_network = not self.__sklearn_is_fitted__() or not (self.warm_start or incremental)
         with self._unchanged_on_error():
             if incremental:
-                _check_partial_fit_first_call(self, classes)
+                self._check_partial_fit_call(classes)
             X, y = self._validate_training_data(X, y, new_network, incremental)
             if sample_weight is not None:
                 sample_weight = _check_sample_weight(
                     sample_weight, X, dtype=np.float32, ensure_non_negative=True
                 )
             if new_network:
-                self._build_network(n_features=X.shape[1], n_samples=len(X))
+                self._build_network(X.shape[1], self._n_output_neurons(y), n_samples=len(X))
             else:
                 self._check_network_unchanged()
             self._configure_call(incremental, new_network, n_samples=len(X))
@@ -653,33 +652,30 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
             vars(self).update(before)
             raise
 
-    def _validate_training_data(self, X, y, new_network, incremental):
+    #: Whether ``y`` must be numeric (regression targets).
+    _y_numeric: bool = False
+
+    def _check_partial_fit_call(self, classes) -> None:
+        """Check the extra arguments of a ``partial_fit`` call (a classifier's ``classes``)."""
+
+    def _validate_training_data(self, X, y, new_network, incremental=False):
+        """X and the training targets, validated; ``new_network`` learns ``n_features_in_``
+        and the targets' form, else checks them against the fitted ones."""
         X, y = validate_data(
-            self, X, y, reset=new_network, dtype=(np.float32, np.float64), accept_sparse=False
+            self,
+            X,
+            y,
+            reset=new_network,
+            dtype=(np.float32, np.float64),
+            accept_sparse=False,
+            multi_output=True,
+            y_numeric=self._y_numeric,
         )
-        check_label_types(y)  # before scikit-learn sorts them
-        check_classification_targets(y)
-        return X, self._encode_labels(y, reset=new_network and not incremental)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)  # MLPClassifier's and MLPRegressor's warning
+        return X, self._encode_targets(y, new_network, incremental)
 
-    def _encode_labels(self, y, reset):
-        """Class indices of ``y``; ``reset`` learns ``classes_`` from it, else they must match."""
-        if reset:
-            self.classes_ = np.unique(y)
-        classes = self.classes_
-        if len(classes) < 2:
-            raise ValueError(
-                f"The classifier needs samples of at least 2 classes; got 1 class: "
-                f"{classes.tolist()[0]!r}."
-            )
-        unknown = np.setdiff1d(np.unique(y), classes)
-        if unknown.size:
-            raise ValueError(
-                f"y contains labels not seen in the first fit: {unknown.tolist()}; "
-                f"expected labels from {classes.tolist()}."
-            )
-        return np.searchsorted(classes, y)
-
-    def _build_network(self, n_features, n_samples):
+    def _build_network(self, n_features, n_outputs, n_samples):
         """A new network, its generator, and the record of the parameters it was built with."""
         params = copy.deepcopy(self.get_params(deep=False))
         params["device"] = str(params["device"])
@@ -687,7 +683,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         self.net_ = self._build_net(
             params,
             n_features,
-            len(self.classes_),
+            n_outputs,
             n_samples,
             self._generator,
             self._device(),
@@ -721,37 +717,64 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         return _hidden_sizes(value) if name == "hidden_layer_sizes" else value
 
     def _configure_call(self, incremental, new_network, n_samples):
-        """Set this call's batch size, penalty, optimizer, validation split and stopping rule."""
+        """Set this call's batch size, penalty, optimizer, validation split, learning-rate
+        schedule and stopping rules."""
         net = self.net_
-        early_stopping = self.early_stopping and not incremental
+        lbfgs = self.solver == "lbfgs"
+        # As MLPClassifier's, lbfgs takes the whole data at once and holds none out.
+        early_stopping = self.early_stopping and not (incremental or lbfgs)
         train_split = None
         if early_stopping:
             seed = int(torch.randint(2**31 - 1, (1,), generator=self._generator))
-            train_split = StratifiedTensorSplit(self.validation_fraction, seed)
+            train_split = HoldOutSplit(
+                self.validation_fraction, seed, stratify=net.criterion_.stratify
+            )
         net.set_params(
-            batch_size=self._batch_size(n_samples), penalty=self._penalty(), train_split=train_split
+            batch_size=n_samples if lbfgs else self._batch_size(n_samples),
+            penalty=self._penalty(),
+            train_split=train_split,
         )
         if not (incremental or new_network):
-            # As in MLPClassifier, a warm-started fit starts a fresh optimizer from the current
-            # solver parameters; partial_fit keeps the optimizer's state.
-            for name, value in self._optimizer_params().items():
-                setattr(net, name, value)
-            net.initialize_optimizer()
+            self._restart_optimizer()
+        schedule = self.learning_rate if self.solver == "sgd" else "constant"
+        net.callback("schedule").set_params(
+            learning_rate_init=self.learning_rate_init,
+            power_t=self.power_t if schedule == "invscaling" else None,
+        )
+        net.callback("lbfgs").set_params(active=lbfgs, max_fun=self.max_fun)
         plateau = net.callback("plateau")
-        monitor = "valid_acc" if early_stopping else "train_loss"
+        monitor = self._score_name if early_stopping else "train_loss"
         if early_stopping or plateau.monitor != monitor:
             plateau.set_params(monitor=monitor, lower_is_better=not early_stopping)
             plateau.restart()
         plateau.set_params(
-            tol=self.tol, n_iter_no_change=self.n_iter_no_change, stop=not incremental
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            stop=not (incremental or lbfgs),
+            lower_learning_rate=schedule == "adaptive",
         )
+
+    def _restart_optimizer(self):
+        """A fresh optimizer from the current solver parameters: as MLPClassifier's, a
+        warm-started fit starts one (the solver itself may have changed); partial_fit keeps
+        the optimizer's state."""
+        net = self.net_
+        for name in [name for name in vars(net) if name.startswith("optimizer__")]:
+            delattr(net, name)  # the previous solver's options (skorch reads them from here)
+        for name, value in self._optimizer_params().items():
+            setattr(net, name, value)
+        net.initialize_optimizer()
+
+    def _target_tensor(self, y, device) -> torch.Tensor:
+        """Encoded targets as the tensor the output layer's loss takes."""
+        return _as_tensor(y, self.net_.criterion_.target_dtype, device)
 
     def _training_tensors(self, X, y, sample_weight):
         """X and the target as tensors on the module's device; the target is a pair
         (labels, weights) when there are sample weights (see ``TensorDataset``)."""
         self._device()  # the requested device must exist (a model loaded without its GPU)
         device = next(self.net_.module_.parameters()).device
-        target = _as_tensor(y, torch.int64, device)
+        target = self._target_tensor(y, device)
         if sample_weight is not None:
             target = (target, _as_tensor(sample_weight, torch.float32, device))
         return _as_tensor(X, torch.float32, device), target
@@ -772,6 +795,24 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
             self.fit_time_ = time.perf_counter() - start
 
     def _warn_if_not_converged(self):
+        if self.solver == "lbfgs":
+            stopping = self.net_.callback("lbfgs")
+            if stopping.out_of_evaluations_ or (
+                not stopping.converged_ and self.n_iter_ == self.max_iter
+            ):
+                used = (
+                    f"max_fun={self.max_fun} loss evaluations"
+                    if stopping.out_of_evaluations_
+                    else f"max_iter={self.max_iter} iterations"
+                )
+                warnings.warn(
+                    f"lbfgs failed to converge: it used its {used} before the gradient (tol) or "
+                    "the loss's decrease became small enough. Increase max_iter or max_fun, or "
+                    "scale X (e.g. with StandardScaler).",
+                    ConvergenceWarning,
+                    stacklevel=6,  # this, _fit, fit, _fit_context, uses_threads: the caller
+                )
+            return
         if not self.net_.callback("plateau").converged_ and self.n_iter_ == self.max_iter:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
@@ -807,6 +848,18 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         # torch's default single-tensor loop costs more than a small network's whole step on the
         # CPU. Adam and SGD have fused kernels (one pass per tensor); RMSprop has none, so
         # multi-tensor (foreach) updates.
+        if self.solver == "lbfgs":
+            return {
+                "optimizer": torch.optim.LBFGS,
+                # scipy's unit first step: learning_rate_init is not used, as in MLPClassifier.
+                "lr": 1.0,
+                # One iteration per epoch, so that every callback sees every iteration.
+                "optimizer__max_iter": 1,
+                "optimizer__max_eval": _LBFGS_EVALUATIONS_PER_ITERATION,
+                "optimizer__tolerance_grad": self.tol,
+                "optimizer__history_size": 10,  # scipy's maxcor
+                "optimizer__line_search_fn": "strong_wolfe",
+            }
         params = {"optimizer": _SOLVERS[self.solver], "lr": self.learning_rate_init}
         if self.solver == "adam":
             params.update(
@@ -848,21 +901,24 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
     def _build_net(self, params, n_features, n_outputs, n_samples, generator, device):
         """The skorch net over a new module built from ``params``, with every callback."""
         module = self._build_module(n_features, n_outputs, generator, params=params).to(device)
+        score_name = self._score_name
         callbacks = [
             ("divergence", DivergenceGuard()),
             (
-                "valid_acc",
+                score_name,
                 EpochScoring(
-                    validation_accuracy,
+                    validation_score,
                     lower_is_better=False,
                     on_train=False,
-                    name="valid_acc",
+                    name=score_name,
                     target_extractor=target_of,
                 ),
             ),
-            ("curves", TrainingCurves()),
+            ("curves", TrainingCurves(score_name)),
+            ("schedule", InverseScaling(params["learning_rate_init"], power_t=None)),
+            ("lbfgs", LbfgsStopping()),
             ("plateau", PlateauStopping()),
-            ("best_epoch", KeepBestEpoch()),
+            ("best_epoch", KeepBestEpoch(score_name)),
             *self._module_callbacks(params),
             *recording_callbacks(params["record_positions"]),
             *self._user_callbacks(params["callbacks"]),
@@ -874,7 +930,7 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
             callbacks.append(("progress_bar", ProgressBar()))
         net = PosNet(
             module=module,
-            criterion=torch.nn.CrossEntropyLoss,
+            criterion=output_for(self.out_activation_),
             penalty=self._penalty(),
             batch_size=self._batch_size(n_samples),
             max_epochs=params["max_iter"],
@@ -905,5 +961,255 @@ class BasePositionalClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta
         for start in range(0, len(X), _PREDICT_CHUNK):
             rows = _as_tensor(X[start : start + _PREDICT_CHUNK], torch.float64, device)
             chunks.append(self._inference.forward(rows, features=features).cpu())
-        # Rows beyond the float64 range come back as logits minus their maximum (same softmax).
-        return recompute_overflowing_rows(module, X, torch.cat(chunks), features=features)
+        # Rows beyond the float64 range come back as logits minus their maximum (same softmax),
+        # or as they are (infinite where they overflow) for outputs read one by one.
+        shift = self.out_activation_ == "softmax"
+        return recompute_overflowing_rows(
+            module, X, torch.cat(chunks), features=features, shift=shift
+        )
+
+
+class BasePositionalClassifier(ClassifierMixin, BasePositionalNetwork):
+    """Base class of the classifiers: class labels as targets, one output neuron per class
+    and a softmax; or, for an indicator matrix ``y`` (multilabel), one logistic output neuron
+    per label, as MLPClassifier does.
+
+    Warning: This class should not be used directly. Use the derived classes instead.
+    """
+
+    _score_name = "valid_acc"
+
+    @available_if(_stochastic_solver)
+    @uses_threads(_training_work)  # outermost: validating a callable falloff runs it too
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with a single epoch over the given data.
+
+        Not available with ``solver="lbfgs"``, as for MLPClassifier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            The target class labels, or an indicator matrix for multilabel classification.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights (see :meth:`fit`).
+        classes : array-like of shape (n_classes,), default=None
+            All the classes that can appear in ``y`` (``range(n_labels)`` for multilabel
+            targets). Required on the first call, ignored after.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+        """
+        if classes is not None:
+            check_label_types(classes, "classes")
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            The probability of each class, in the order of ``classes_`` (summing to 1); for
+            multilabel targets, each label's probability.
+        """
+        raw = self._inference_forward(X)
+        return output_for(self.out_activation_).activate(raw).numpy()
+
+    def predict_log_proba(self, X):
+        """Logarithm of the probability estimates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            The log-probability of each class (or label), in the order of ``classes_``.
+        """
+        raw = self._inference_forward(X)
+        if self.out_activation_ == "logistic":
+            return torch.nn.functional.logsigmoid(raw).numpy()
+        return torch.log_softmax(raw, dim=1).numpy()
+
+    def predict(self, X):
+        """Predict using the trained model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            The predicted classes, as labels from ``classes_``; for multilabel targets, an
+            indicator matrix (1 where a label's probability exceeds 0.5).
+        """
+        raw = self._inference_forward(X)
+        if self.out_activation_ == "logistic":
+            return (raw > 0).numpy().astype(np.int64)
+        return self.classes_[raw.argmax(dim=1).numpy()]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    # --------------------------------------------------------------------------- the targets
+    def _check_partial_fit_call(self, classes) -> None:
+        _check_partial_fit_first_call(self, classes)
+
+    def _encode_targets(self, y, new_network, incremental):
+        check_label_types(y)  # before scikit-learn sorts them
+        check_classification_targets(y)
+        multilabel = type_of_target(y) == "multilabel-indicator"
+        if y.ndim == 2 and not multilabel:
+            raise ValueError(
+                f"y has {y.shape[1]} columns of class labels (multiclass-multioutput), which "
+                "this classifier does not fit, as MLPClassifier does not. For labels that can "
+                "occur together, pass an indicator matrix of 0s and 1s (multilabel); for "
+                "several separate targets, wrap the classifier in "
+                "sklearn.multioutput.MultiOutputClassifier."
+            )
+        kind = "logistic" if multilabel else "softmax"
+        if new_network:
+            self.out_activation_ = kind
+        elif kind != self.out_activation_:
+            fitted = "multilabel" if self.out_activation_ == "logistic" else "single-label"
+            raise ValueError(
+                f"This classifier was fitted on {fitted} targets and y is not: warm_start and "
+                "partial_fit continue the network as built. Fit with warm_start=False to start "
+                "over."
+            )
+        reset = new_network and not incremental
+        if multilabel:
+            return self._encode_indicator(y, reset)
+        return self._encode_labels(y, reset)
+
+    def _encode_indicator(self, y, reset):
+        """A multilabel indicator matrix as float targets; ``classes_`` are the label columns."""
+        if reset:
+            self.classes_ = np.arange(y.shape[1])
+        if y.shape[1] != len(self.classes_):
+            raise ValueError(
+                f"y has {y.shape[1]} label columns; the classifier has {len(self.classes_)}: "
+                f"{self.classes_.tolist()}."
+            )
+        return y.astype(np.float32)
+
+    def _encode_labels(self, y, reset):
+        """Class indices of ``y``; ``reset`` learns ``classes_`` from it, else they must match."""
+        if reset:
+            self.classes_ = np.unique(y)
+        classes = self.classes_
+        if len(classes) < 2:
+            raise ValueError(
+                f"The classifier needs samples of at least 2 classes; got 1 class: "
+                f"{classes.tolist()[0]!r}."
+            )
+        unknown = np.setdiff1d(np.unique(y), classes)
+        if unknown.size:
+            raise ValueError(
+                f"y contains labels not seen in the first fit: {unknown.tolist()}; "
+                f"expected labels from {classes.tolist()}."
+            )
+        return np.searchsorted(classes, y)
+
+    def _n_output_neurons(self, y) -> int:
+        return len(self.classes_) if y.ndim == 1 else y.shape[1]
+
+
+class BasePositionalRegressor(RegressorMixin, BasePositionalNetwork):
+    """Base class of the regressors: real targets, one output neuron per target, MLPRegressor's
+    losses (``loss="squared_error"``: identity outputs; ``"poisson"``: the outputs are the log
+    of the predicted mean).
+
+    Warning: This class should not be used directly. Use the derived classes instead.
+    """
+
+    _parameter_constraints: dict = {
+        **BasePositionalNetwork._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+    _score_name = "valid_r2"
+    _y_numeric = True
+
+    @available_if(_stochastic_solver)
+    @uses_threads(_training_work)  # outermost: validating a callable falloff runs it too
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with a single epoch over the given data.
+
+        Not available with ``solver="lbfgs"``, as for MLPRegressor.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights (see :meth:`fit`).
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Predict using the trained model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values; one-dimensional when the model was fitted on a
+            one-dimensional ``y``.
+        """
+        outputs = output_for(self.out_activation_).activate(self._inference_forward(X))
+        outputs = outputs.numpy()
+        return outputs.ravel() if outputs.shape[1] == 1 else outputs
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    # --------------------------------------------------------------------------- the targets
+    def _encode_targets(self, y, new_network, incremental):
+        y = y.reshape(len(y), -1)
+        loss = self.loss if new_network else self._built_with["loss"]
+        if loss == "poisson" and (y < 0).any():
+            raise ValueError(
+                "loss='poisson' models counts or rates, which are non-negative; y has negative "
+                f"values (the smallest is {y.min()!r}). Use loss='squared_error', or shift y."
+            )
+        if new_network:
+            self.out_activation_ = "exp" if loss == "poisson" else "identity"
+        elif y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y.shape[1]} target column(s); the network was fitted for "
+                f"{self.n_outputs_}. warm_start and partial_fit continue the network as built."
+            )
+        return y.astype(np.float32)
+
+    def _n_output_neurons(self, y) -> int:
+        return y.shape[1]

@@ -33,18 +33,18 @@ from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 __all__ = [
     "DivergenceGuard",
     "EpochLog",
+    "HoldOutSplit",
+    "InverseScaling",
     "KeepBestEpoch",
+    "LbfgsStopping",
     "PlateauStopping",
     "PosNet",
     "RemoveMeanPositionGradient",
     "StopTraining",
-    "StratifiedTensorSplit",
     "TensorBatches",
     "TensorDataset",
     "TrainingCurves",
     "TrainingDiverged",
-    "target_of",
-    "validation_accuracy",
 ]
 
 
@@ -141,8 +141,9 @@ class TensorBatches:
                 yield X[rows], dataset.target(rows)
 
 
-class StratifiedTensorSplit:
-    """skorch ``train_split``: hold out a stratified ``fraction`` of a :class:`TensorDataset`.
+class HoldOutSplit:
+    """skorch ``train_split``: hold out a ``fraction`` of a :class:`TensorDataset`, stratified by
+    class for single-label classification.
 
     skorch's ``ValidSplit`` returns ``Subset`` objects that index one sample at a time; this
     returns two :class:`TensorDataset` so that both keep being sliced in batches.
@@ -153,42 +154,34 @@ class StratifiedTensorSplit:
         Share of the rows held out.
     seed : int
         Seeds the split (the estimator draws it from its own generator).
+    stratify : bool, default=True
+        Keep the class proportions (the targets must be class indices).
     """
 
-    def __init__(self, fraction: float, seed: int):
+    def __init__(self, fraction: float, seed: int, stratify: bool = True):
         self.fraction = fraction
         self.seed = seed
+        self.stratify = stratify
 
     def __call__(self, dataset, y=None, **fit_params):
         labels = dataset.y.cpu().numpy()
         train, valid = train_test_split(
             np.arange(len(labels)),
             test_size=self.fraction,
-            stratify=labels,
+            stratify=labels if self.stratify else None,
             random_state=self.seed,
         )
+        if len(valid) < 2:
+            # As MLPClassifier: a score of one sample (an R^2 above all) means nothing.
+            raise ValueError(
+                f"The validation set is too small ({len(valid)} sample of {len(labels)}). "
+                "Increase validation_fraction or the size of your dataset."
+            )
         train, valid = (torch.as_tensor(rows, device=dataset.X.device) for rows in (train, valid))
         return tuple(
             TensorDataset(dataset.X.index_select(0, rows), dataset.target(rows))
             for rows in (train, valid)
         )
-
-
-def validation_accuracy(net, dataset, y) -> float:
-    """Accuracy (weighted by the sample weights, if any) of the logits ``net`` gives for
-    ``dataset``: for skorch's ``EpochScoring``, which hands in the logits its validation pass
-    cached."""
-    logits = torch.cat([torch.as_tensor(batch) for batch in net.forward_iter(dataset)])
-    correct = (logits.argmax(dim=1).cpu() == dataset.y.cpu()).double()
-    if dataset.w is None:
-        return float(correct.mean())
-    weights = dataset.w.cpu().double()
-    return float((correct * weights).sum() / weights.sum())
-
-
-def target_of(y):
-    """The targets of a batch's target (without its sample weights), for ``EpochScoring``."""
-    return (y[0] if isinstance(y, tuple) else y).detach().cpu().numpy()
 
 
 # ------------------------------------------------------------------------------------ net
@@ -238,15 +231,6 @@ class PosNet(NeuralNet):
         for name, param in super().get_all_learnable_params():
             if param.requires_grad:
                 yield name, param
-
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        """The criterion's mean loss; with sample weights (``y_true`` a pair), their weighted
-        mean, as MLPClassifier's: ``sum(w_i * loss_i) / sum(w_i)`` over the batch."""
-        if not isinstance(y_true, tuple):
-            return super().get_loss(y_pred, y_true, X=X, training=training)
-        y_true, weights = y_true
-        losses = torch.nn.functional.cross_entropy(y_pred, y_true, reduction="none")
-        return (losses * weights).sum() / weights.sum()
 
     def train_step_single(self, batch, **fit_params):
         # skorch's, with the penalty formed in the same pass as the logits (see
@@ -347,9 +331,10 @@ class DivergenceGuard(Callback):
 class TrainingCurves(Callback):
     """The training loss after every epoch of every call, and this call's validation scores.
 
-    ``loss_curve_`` accumulates across the calls of one network (``partial_fit``, warm starts),
-    as MLPClassifier's does; ``n_epochs_`` and ``validation_scores_`` describe the last call
-    (``validation_scores_`` is None when that call held out no data).
+    ``loss_curve_`` and ``samples_seen_`` (MLPClassifier's ``t_``) accumulate across the calls
+    of one network (``partial_fit``, warm starts), as MLPClassifier's do; ``n_epochs_`` and
+    ``validation_scores_`` describe the last call (``validation_scores_`` is None when that call
+    held out no data).
     """
 
     def __init__(self, score_name: str = "valid_acc"):
@@ -359,15 +344,17 @@ class TrainingCurves(Callback):
         self.loss_curve_ = []
         self.validation_scores_ = None
         self.n_epochs_ = 0
+        self.samples_seen_ = 0
         return self
 
     def on_train_begin(self, net, **kwargs):
         self.n_epochs_ = 0
         self.validation_scores_ = [] if net.train_split is not None else None
 
-    def on_epoch_end(self, net, **kwargs):
+    def on_epoch_end(self, net, dataset_train=None, **kwargs):
         row = net.history[-1]
         self.loss_curve_.append(float(row["train_loss"]))
+        self.samples_seen_ += len(dataset_train)
         if self.validation_scores_ is not None:
             self.validation_scores_.append(float(row[self.score_name]))
         self.n_epochs_ += 1
@@ -380,6 +367,7 @@ class TrainingCurves(Callback):
             if self.validation_scores_ is None
             else list(self.validation_scores_),
             "n_epochs": int(self.n_epochs_),
+            "samples_seen": int(self.samples_seen_),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -387,6 +375,7 @@ class TrainingCurves(Callback):
         scores = state["validation_scores"]
         self.validation_scores_ = None if scores is None else [float(v) for v in scores]
         self.n_epochs_ = int(state["n_epochs"])
+        self.samples_seen_ = int(state.get("samples_seen", 0))  # absent from models saved before it
 
 
 class PlateauStopping(Callback):
@@ -406,6 +395,9 @@ class PlateauStopping(Callback):
     n_iter_no_change : int or inf, default=10
     stop : bool, default=True
         Whether to stop; False only counts (``partial_fit`` trains its one epoch regardless).
+    lower_learning_rate : bool, default=False
+        MLPClassifier's ``learning_rate="adaptive"``: when the rule fires, divide the learning
+        rate by 5 and count again; stop only once it is at most 1e-6.
 
     Attributes
     ----------
@@ -418,13 +410,20 @@ class PlateauStopping(Callback):
     """
 
     def __init__(
-        self, monitor="train_loss", lower_is_better=True, tol=1e-4, n_iter_no_change=10, stop=True
+        self,
+        monitor="train_loss",
+        lower_is_better=True,
+        tol=1e-4,
+        n_iter_no_change=10,
+        stop=True,
+        lower_learning_rate=False,
     ):
         self.monitor = monitor
         self.lower_is_better = lower_is_better
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.stop = stop
+        self.lower_learning_rate = lower_learning_rate
 
     def initialize(self):
         self.restart()
@@ -448,7 +447,12 @@ class PlateauStopping(Callback):
             improved = value >= self.best_ + self.tol
             self.best_ = max(self.best_, value)
         self.no_improvement_count_ = 0 if improved else self.no_improvement_count_ + 1
-        if self.stop and self.no_improvement_count_ > self.n_iter_no_change:
+        if self.no_improvement_count_ <= self.n_iter_no_change:
+            return
+        if self.lower_learning_rate and learning_rate(net) > 1e-6:
+            set_learning_rate(net, learning_rate(net) / 5.0)
+            self.no_improvement_count_ = 0
+        elif self.stop:
             self.converged_ = True
             raise StopTraining
 
@@ -465,6 +469,97 @@ class PlateauStopping(Callback):
         self.set_params(monitor=state["monitor"], lower_is_better=state["lower_is_better"])
         self.best_ = float(state["best"])
         self.no_improvement_count_ = int(state["no_improvement_count"])
+
+
+def learning_rate(net) -> float:
+    """The optimizer's current learning rate."""
+    return float(net.optimizer_.param_groups[0]["lr"])
+
+
+def set_learning_rate(net, value: float) -> None:
+    """Set the learning rate of every parameter group of the net's optimizer."""
+    for group in net.optimizer_.param_groups:
+        group["lr"] = value
+
+
+class InverseScaling(Callback):
+    """MLPClassifier's ``learning_rate="invscaling"``: after every epoch the learning rate
+    becomes ``learning_rate_init / (t + 1) ** power_t``, ``t`` the number of training samples
+    seen so far (``samples_seen_`` of the ``curves`` callback, which comes first).
+
+    skorch's ``LRScheduler`` steps a torch scheduler by epochs or batches; this rule counts
+    samples, over every call that trained the network, so it is a callback of its own. With
+    ``power_t=None`` it does nothing (the estimator sets its parameters for every call).
+    """
+
+    def __init__(self, learning_rate_init: float, power_t: float | None = None):
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.power_t is None:
+            return
+        seen = net.callback("curves").samples_seen_
+        set_learning_rate(net, self.learning_rate_init / (seen + 1) ** self.power_t)
+
+
+class LbfgsStopping(Callback):
+    """Stopping for ``solver="lbfgs"``, where every epoch is one L-BFGS iteration over the
+    whole data.
+
+    The fit has converged when an iteration took no step (torch's L-BFGS returns at once when
+    the largest gradient component is at most ``tolerance_grad``, the estimator's ``tol``, as
+    scipy's ``gtol`` does for MLPClassifier), or when the loss's relative decrease
+    ``(f_k - f_k+1) / max(|f_k|, |f_k+1|, 1)`` is at most ``ftol`` (scipy's default). It stops
+    without converging once ``max_fun`` loss evaluations have been made.
+
+    With ``active=False`` (another solver) it does nothing; the estimator sets its parameters for
+    every call.
+
+    Attributes
+    ----------
+    converged_ : bool
+        Whether this call stopped on a convergence rule.
+    out_of_evaluations_ : bool
+        Whether this call stopped because it used ``max_fun`` evaluations.
+    """
+
+    def __init__(
+        self, active: bool = False, max_fun: int = 15000, ftol: float = 2.220446049250313e-09
+    ):
+        self.active = active
+        self.max_fun = max_fun
+        self.ftol = ftol
+
+    def _state(self, net) -> dict:
+        parameter = net.optimizer_.param_groups[0]["params"][0]
+        return net.optimizer_.state.get(parameter, {})
+
+    def on_train_begin(self, net, **kwargs):
+        self.converged_ = False
+        self.out_of_evaluations_ = False
+        self.previous_loss_ = None
+        self.evaluations_at_start_ = self._state(net).get("func_evals", 0)
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.iterations_before_ = self._state(net).get("n_iter", 0)
+
+    def on_epoch_end(self, net, **kwargs):
+        if not self.active:
+            return
+        state = self._state(net)
+        loss = float(net.history[-1]["train_loss"])
+        previous, self.previous_loss_ = self.previous_loss_, loss
+        no_step = state.get("n_iter", 0) == self.iterations_before_
+        if previous is not None:
+            decrease = (previous - loss) / max(abs(previous), abs(loss), 1.0)
+            no_step = no_step or decrease <= self.ftol
+        if no_step:
+            self.converged_ = True
+            raise StopTraining
+        if state.get("func_evals", 0) - self.evaluations_at_start_ >= self.max_fun:
+            self.out_of_evaluations_ = True
+            raise StopTraining
 
 
 class KeepBestEpoch(Callback):

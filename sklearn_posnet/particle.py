@@ -1,4 +1,5 @@
-"""ParticleNetworkClassifier: a network whose weights are implied by particles."""
+"""ParticleNetworkClassifier and ParticleNetworkRegressor: networks whose weights are implied by
+particles."""
 
 from __future__ import annotations
 
@@ -6,16 +7,125 @@ from numbers import Integral
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BasePositionalClassifier
+from ._base import BasePositionalClassifier, BasePositionalRegressor
+from ._docstrings import regressor_docstring
 from ._training import RemoveMeanPositionGradient
 from ._validation import CallableFalloff
 from .falloff import FALLOFFS
 from .nn.particle import ParticleNetwork
 
-__all__ = ["ParticleNetworkClassifier"]
+__all__ = ["ParticleNetworkClassifier", "ParticleNetworkRegressor"]
 
 
-class ParticleNetworkClassifier(BasePositionalClassifier):
+class _ParticleNetwork:
+    """What the ParticleNetwork estimators share: their parameters, their module, its penalty."""
+
+    _module_constraints: dict = {
+        "particle_dim": [Interval(Integral, 1, None, closed="left")],
+        "falloff": [StrOptions(set(FALLOFFS)), CallableFalloff()],
+        "remove_translation": ["boolean"],
+        "weight_mode": [StrOptions({"auto", "materialized", "tiled"})],
+        "tile_size": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
+    _module_params = (
+        "hidden_layer_sizes",
+        "particle_dim",
+        "falloff",
+        "remove_translation",
+        "weight_mode",
+        "tile_size",
+        "activation",
+    )
+
+    def _build_module(self, n_features, n_outputs, generator, params=None):
+        params = self.get_params() if params is None else params
+        return ParticleNetwork(
+            self._layer_sizes(n_features, n_outputs, params["hidden_layer_sizes"]),
+            particle_dim=params["particle_dim"],
+            falloff=params["falloff"],
+            activation=params["activation"],
+            generator=generator,
+            weight_mode=params["weight_mode"],
+            tile_size=params["tile_size"],
+        )
+
+    def _module_callbacks(self, params):
+        if not params["remove_translation"]:
+            return []
+        return [("remove_translation", RemoveMeanPositionGradient())]
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(128,),
+        *,
+        particle_dim=2,
+        falloff="gaussian",
+        remove_translation=True,
+        weight_mode="auto",
+        tile_size=None,
+        alpha=0.0,
+        activation="relu",
+        solver="rmsprop",
+        batch_size=100,
+        learning_rate="constant",
+        power_t=0.5,
+        learning_rate_init=0.01,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        device="cpu",
+        record_positions=False,
+        callbacks=None,
+        n_threads=None,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.particle_dim = particle_dim
+        self.falloff = falloff
+        self.remove_translation = remove_translation
+        self.weight_mode = weight_mode
+        self.tile_size = tile_size
+        self.alpha = alpha
+        self.activation = activation
+        self.solver = solver
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.power_t = power_t
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.device = device
+        self.record_positions = record_positions
+        self.callbacks = callbacks
+        self.n_threads = n_threads
+
+
+class ParticleNetworkClassifier(_ParticleNetwork, BasePositionalClassifier):
     """Classifier whose weights are implied by particles (A. W. Lange).
 
     There is no weight matrix. Every neuron is a particle with a position ``r`` and a dipole
@@ -59,12 +169,21 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
         the batch size. The paper uses none.
     activation : {"relu", "tanh", "logistic", "identity", "swish"}, default="relu"
         Activation function of the hidden layers.
-    solver : {"rmsprop", "adam", "sgd"}, default="rmsprop"
-        The optimizer; the paper's is RMSProp with a decay of 0.99.
+    solver : {"rmsprop", "adam", "sgd", "lbfgs"}, default="rmsprop"
+        The optimizer; the paper's is RMSProp with a decay of 0.99. "lbfgs" is full-batch
+        L-BFGS (see ``max_fun``), as for MLPClassifier.
     batch_size : int or "auto", default=100
         Size of the minibatches (the paper's 100); "auto" is ``min(200, n_samples)``. Implied
         weights learn from many small steps: on scikit-learn's digits, "auto" leaves 7 steps per
         epoch and about 1 point of accuracy.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Learning-rate schedule of the "sgd" solver, as MLPClassifier's: "constant" keeps
+        ``learning_rate_init``; "invscaling" sets it to ``learning_rate_init / (t + 1) **
+        power_t`` after every epoch, ``t`` the number of samples seen (``t_``); "adaptive"
+        divides it by 5 whenever ``n_iter_no_change`` epochs in a row fail to improve by
+        ``tol``, and stops once it is at most 1e-6.
+    power_t : float, default=0.5
+        The exponent of "invscaling".
     learning_rate_init : float, default=0.01
         The learning rate. The paper's 0.005 over 50 MNIST epochs is many more steps than
         200 epochs of a small data set such as digits take.
@@ -100,6 +219,11 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
         Numerical stability term of "adam" and "rmsprop".
     n_iter_no_change : int, default=10
         Number of epochs without an improvement of ``tol`` before training stops.
+    max_fun : int, default=15000
+        With ``solver="lbfgs"``: the most loss evaluations the fit may use. Every epoch is
+        then one L-BFGS iteration over the whole data (``batch_size``, ``shuffle`` and
+        ``early_stopping`` do not apply, ``max_iter`` counts iterations); it stops when the
+        largest gradient component is at most ``tol`` or the loss stops decreasing.
     device : str or torch.device, default="cpu"
         Where to train: "cpu", "cuda" or "cuda:N".
     record_positions : bool or int, default=False
@@ -134,7 +258,8 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the features seen during fit, when X has string column names.
     loss_curve_ : list of float
-        Training loss after each epoch.
+        Training loss (cross-entropy plus penalties) after each epoch; with
+        ``solver="lbfgs"``, at the start of each iteration.
     loss_ : float
         The last training loss.
     best_loss_ : float or None
@@ -153,6 +278,15 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
         The fitted torch module: positions, dipoles and implied weights.
     n_parameters_ : int
         Number of trainable parameters: ``2 * particle_dim * sum(N_l) + sum(N_l for l > 0)``.
+    n_layers_ : int
+        Number of layers, the input and output layers included.
+    n_outputs_ : int
+        Number of output neurons: one per class (two for a binary problem, where
+        MLPClassifier has one), or one per label.
+    out_activation_ : {'softmax', 'logistic'}
+        The output activation: 'logistic' for multilabel targets (an indicator matrix).
+    t_ : int
+        Number of training samples seen by the solver, over every call.
     coefs_ : list of ndarray of shape (n_in, n_out)
         The effective weight matrices in scikit-learn's layout (float64): with ``intercepts_``
         and the activation they are the plain MLP this network is.
@@ -208,27 +342,22 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
 
     _parameter_constraints: dict = {
         **BasePositionalClassifier._parameter_constraints,
-        "particle_dim": [Interval(Integral, 1, None, closed="left")],
-        "falloff": [StrOptions(set(FALLOFFS)), CallableFalloff()],
-        "remove_translation": ["boolean"],
-        "weight_mode": [StrOptions({"auto", "materialized", "tiled"})],
-        "tile_size": [Interval(Integral, 1, None, closed="left"), None],
+        **_ParticleNetwork._module_constraints,
     }
 
-    _module_params = (
-        "hidden_layer_sizes",
-        "particle_dim",
-        "falloff",
-        "remove_translation",
-        "weight_mode",
-        "tile_size",
-        "activation",
-    )
+
+class ParticleNetworkRegressor(_ParticleNetwork, BasePositionalRegressor):
+    _parameter_constraints: dict = {
+        **BasePositionalRegressor._parameter_constraints,
+        **_ParticleNetwork._module_constraints,
+    }
+    _module_params = (*_ParticleNetwork._module_params, "loss")
 
     def __init__(
         self,
         hidden_layer_sizes=(128,),
         *,
+        loss="squared_error",
         particle_dim=2,
         falloff="gaussian",
         remove_translation=True,
@@ -238,6 +367,8 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
         activation="relu",
         solver="rmsprop",
         batch_size=100,
+        learning_rate="constant",
+        power_t=0.5,
         learning_rate_init=0.01,
         max_iter=200,
         shuffle=True,
@@ -253,54 +384,73 @@ class ParticleNetworkClassifier(BasePositionalClassifier):
         beta_2=0.999,
         epsilon=1e-8,
         n_iter_no_change=10,
+        max_fun=15000,
         device="cpu",
         record_positions=False,
         callbacks=None,
         n_threads=None,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.particle_dim = particle_dim
-        self.falloff = falloff
-        self.remove_translation = remove_translation
-        self.weight_mode = weight_mode
-        self.tile_size = tile_size
-        self.alpha = alpha
-        self.activation = activation
-        self.solver = solver
-        self.batch_size = batch_size
-        self.learning_rate_init = learning_rate_init
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.record_positions = record_positions
-        self.callbacks = callbacks
-        self.n_threads = n_threads
-
-    def _build_module(self, n_features, n_outputs, generator, params=None):
-        params = self.get_params() if params is None else params
-        return ParticleNetwork(
-            self._layer_sizes(n_features, n_outputs, params["hidden_layer_sizes"]),
-            particle_dim=params["particle_dim"],
-            falloff=params["falloff"],
-            activation=params["activation"],
-            generator=generator,
-            weight_mode=params["weight_mode"],
-            tile_size=params["tile_size"],
+        self.loss = loss
+        super().__init__(
+            hidden_layer_sizes,
+            particle_dim=particle_dim,
+            falloff=falloff,
+            remove_translation=remove_translation,
+            weight_mode=weight_mode,
+            tile_size=tile_size,
+            alpha=alpha,
+            activation=activation,
+            solver=solver,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            power_t=power_t,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            device=device,
+            record_positions=record_positions,
+            callbacks=callbacks,
+            n_threads=n_threads,
         )
 
-    def _module_callbacks(self, params):
-        if not params["remove_translation"]:
-            return []
-        return [("remove_translation", RemoveMeanPositionGradient())]
+
+ParticleNetworkRegressor.__doc__ = regressor_docstring(
+    ParticleNetworkClassifier.__doc__,
+    summary="""Regressor whose weights are implied by particles (A. W. Lange).
+
+    The network of :class:`ParticleNetworkClassifier` (every neuron is a particle with a
+    position ``r`` and a dipole ``v``; ``w_ij = (v_i . v_j) * exp(-|r_i - r_j|**2)``) with one
+    output particle per target and MLPRegressor's losses.
+
+    Read more in the :ref:`User Guide <regression>`.""",
+    see_also="""\
+    ParticleNetworkClassifier : The same network for classification.
+    PositionalMLPRegressor : Positional neurons with a weight per connection.
+    sklearn.neural_network.MLPRegressor : The plain multilayer perceptron.""",
+    references="""\
+    A. W. Lange, "Particle networks" (particle-based neural networks with implied weights).""",
+    examples="""\
+    >>> from sklearn.datasets import make_regression
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn_posnet import ParticleNetworkRegressor
+    >>> X, y = make_regression(n_samples=500, n_features=8, noise=5, random_state=0)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y / y.std(), random_state=0)
+    >>> reg = ParticleNetworkRegressor(hidden_layer_sizes=(32,), random_state=0)
+    >>> reg.fit(X_train, y_train).predict(X_test[:3]).shape
+    (3,)
+    >>> reg.score(X_test, y_test) > 0.8
+    True""",
+)

@@ -1,4 +1,5 @@
-"""PositionalMLPClassifier: a multilayer perceptron whose neurons have positions in space."""
+"""PositionalMLPClassifier and PositionalMLPRegressor: multilayer perceptrons whose neurons have
+positions in space."""
 
 from __future__ import annotations
 
@@ -6,15 +7,151 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BasePositionalClassifier, _Penalty
+from ._base import BasePositionalClassifier, BasePositionalRegressor, _Penalty
+from ._docstrings import regressor_docstring
 from ._validation import IMAGE_SHAPES, CallableFalloff
 from .falloff import FALLOFFS
 from .nn.positional import REFERENCE_HIDDEN_SPREAD, PositionalMLP
 
-__all__ = ["PositionalMLPClassifier"]
+__all__ = ["PositionalMLPClassifier", "PositionalMLPRegressor"]
 
 
-class PositionalMLPClassifier(BasePositionalClassifier):
+class _PositionalNetwork:
+    """What the PositionalMLP estimators share: their parameters, their module, its penalty."""
+
+    _module_constraints: dict = {
+        "falloff": [StrOptions(set(FALLOFFS)), CallableFalloff()],
+        "length_scale": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+        "distance_alpha": [Interval(Real, 0, None, closed="left")],
+        "position_dim": [Interval(Integral, 1, None, closed="left")],
+        "input_layout": [
+            StrOptions({"even", "auto", "grid", "line", "sphere", "random"}),
+            "array-like",
+        ],
+        "input_shape": [IMAGE_SHAPES, None],
+        "output_layout": [StrOptions({"sphere", "circle", "line", "random"}), "array-like"],
+        "hidden_spread": [Interval(Real, 0, None, closed="left"), tuple],
+        "trainable_positions": [StrOptions({"hidden", "all", "none"})],
+    }
+
+    _module_params = (
+        "hidden_layer_sizes",
+        "falloff",
+        "length_scale",
+        "position_dim",
+        "input_layout",
+        "input_shape",
+        "output_layout",
+        "hidden_spread",
+        "trainable_positions",
+        "activation",
+    )
+
+    def _build_module(self, n_features, n_outputs, generator, params=None):
+        params = self.get_params() if params is None else params
+        return PositionalMLP(
+            self._layer_sizes(n_features, n_outputs, params["hidden_layer_sizes"]),
+            position_dim=params["position_dim"],
+            falloff=params["falloff"],
+            length_scale=params["length_scale"],
+            activation=params["activation"],
+            input_layout=params["input_layout"],
+            input_shape=params["input_shape"],
+            output_layout=params["output_layout"],
+            hidden_spread=params["hidden_spread"],
+            trainable_positions=params["trainable_positions"],
+            generator=generator,
+        )
+
+    @property
+    def length_scale_(self) -> float:
+        """The length scale the fitted network uses (``"auto"`` resolved)."""
+        return self.module_.length_scale
+
+    def _penalty(self):
+        if not (self.alpha or self.distance_alpha):
+            return None
+        return _Penalty(alpha=self.alpha, distance_alpha=self.distance_alpha)
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        *,
+        falloff="inverse_square",
+        length_scale="auto",
+        alpha=1e-4,
+        distance_alpha=0.01,
+        position_dim=2,
+        input_layout="even",
+        input_shape=None,
+        output_layout="sphere",
+        hidden_spread=REFERENCE_HIDDEN_SPREAD,
+        trainable_positions="hidden",
+        activation="relu",
+        solver="adam",
+        batch_size="auto",
+        learning_rate="constant",
+        power_t=0.5,
+        learning_rate_init=0.003,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        device="cpu",
+        record_positions=False,
+        callbacks=None,
+        n_threads=None,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.falloff = falloff
+        self.length_scale = length_scale
+        self.alpha = alpha
+        self.distance_alpha = distance_alpha
+        self.position_dim = position_dim
+        self.input_layout = input_layout
+        self.input_shape = input_shape
+        self.output_layout = output_layout
+        self.hidden_spread = hidden_spread
+        self.trainable_positions = trainable_positions
+        self.activation = activation
+        self.solver = solver
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.power_t = power_t
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.device = device
+        self.record_positions = record_positions
+        self.callbacks = callbacks
+        self.n_threads = n_threads
+
+
+class PositionalMLPClassifier(_PositionalNetwork, BasePositionalClassifier):
     """Classifier with positional neuron layers (J. Shader).
 
     Every neuron has a position in space; a connection's effective weight is its raw weight
@@ -79,10 +216,19 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         Which positions are learned; input and output neurons stay in place with "hidden".
     activation : {"relu", "tanh", "logistic", "identity", "swish"}, default="relu"
         Activation function of the hidden layers (the paper uses "swish").
-    solver : {"adam", "rmsprop", "sgd"}, default="adam"
-        The optimizer.
+    solver : {"adam", "rmsprop", "sgd", "lbfgs"}, default="adam"
+        The optimizer; "lbfgs" is full-batch L-BFGS (see ``max_fun``), which can converge
+        faster on small data, as for MLPClassifier.
     batch_size : int or "auto", default="auto"
         Size of the minibatches; "auto" is ``min(200, n_samples)``.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Learning-rate schedule of the "sgd" solver, as MLPClassifier's: "constant" keeps
+        ``learning_rate_init``; "invscaling" sets it to ``learning_rate_init / (t + 1) **
+        power_t`` after every epoch, ``t`` the number of samples seen (``t_``); "adaptive"
+        divides it by 5 whenever ``n_iter_no_change`` epochs in a row fail to improve by
+        ``tol``, and stops once it is at most 1e-6.
+    power_t : float, default=0.5
+        The exponent of "invscaling".
     learning_rate_init : float, default=0.003
         The learning rate. Hidden positions move at most about this far per step with Adam, so
         it is higher than MLPClassifier's 0.001.
@@ -119,6 +265,11 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         Numerical stability term of "adam" and "rmsprop".
     n_iter_no_change : int, default=10
         Number of epochs without an improvement of ``tol`` before training stops.
+    max_fun : int, default=15000
+        With ``solver="lbfgs"``: the most loss evaluations the fit may use. Every epoch is
+        then one L-BFGS iteration over the whole data (``batch_size``, ``shuffle`` and
+        ``early_stopping`` do not apply, ``max_iter`` counts iterations); it stops when the
+        largest gradient component is at most ``tol`` or the loss stops decreasing.
     device : str or torch.device, default="cpu"
         Where to train: "cpu", "cuda" or "cuda:N".
     record_positions : bool or int, default=False
@@ -153,7 +304,8 @@ class PositionalMLPClassifier(BasePositionalClassifier):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the features seen during fit, when X has string column names.
     loss_curve_ : list of float
-        Training loss (cross-entropy plus penalties) after each epoch.
+        Training loss (cross-entropy plus penalties) after each epoch; with
+        ``solver="lbfgs"``, at the start of each iteration.
     loss_ : float
         The last training loss.
     best_loss_ : float or None
@@ -172,6 +324,15 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         The fitted torch module: positions, raw and effective weights.
     n_parameters_ : int
         Number of trainable parameters (weights, biases and hidden positions).
+    n_layers_ : int
+        Number of layers, the input and output layers included.
+    n_outputs_ : int
+        Number of output neurons: one per class (two for a binary problem, where
+        MLPClassifier has one), or one per label.
+    out_activation_ : {'softmax', 'logistic'}
+        The output activation: 'logistic' for multilabel targets (an indicator matrix).
+    t_ : int
+        Number of training samples seen by the solver, over every call.
     coefs_ : list of ndarray of shape (n_in, n_out)
         The effective weight matrices in scikit-learn's layout (float64): with ``intercepts_``
         and the activation they are the plain MLP this network is.
@@ -235,37 +396,22 @@ class PositionalMLPClassifier(BasePositionalClassifier):
 
     _parameter_constraints: dict = {
         **BasePositionalClassifier._parameter_constraints,
-        "falloff": [StrOptions(set(FALLOFFS)), CallableFalloff()],
-        "length_scale": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
-        "distance_alpha": [Interval(Real, 0, None, closed="left")],
-        "position_dim": [Interval(Integral, 1, None, closed="left")],
-        "input_layout": [
-            StrOptions({"even", "auto", "grid", "line", "sphere", "random"}),
-            "array-like",
-        ],
-        "input_shape": [IMAGE_SHAPES, None],
-        "output_layout": [StrOptions({"sphere", "circle", "line", "random"}), "array-like"],
-        "hidden_spread": [Interval(Real, 0, None, closed="left"), tuple],
-        "trainable_positions": [StrOptions({"hidden", "all", "none"})],
+        **_PositionalNetwork._module_constraints,
     }
 
-    _module_params = (
-        "hidden_layer_sizes",
-        "falloff",
-        "length_scale",
-        "position_dim",
-        "input_layout",
-        "input_shape",
-        "output_layout",
-        "hidden_spread",
-        "trainable_positions",
-        "activation",
-    )
+
+class PositionalMLPRegressor(_PositionalNetwork, BasePositionalRegressor):
+    _parameter_constraints: dict = {
+        **BasePositionalRegressor._parameter_constraints,
+        **_PositionalNetwork._module_constraints,
+    }
+    _module_params = (*_PositionalNetwork._module_params, "loss")
 
     def __init__(
         self,
         hidden_layer_sizes=(100,),
         *,
+        loss="squared_error",
         falloff="inverse_square",
         length_scale="auto",
         alpha=1e-4,
@@ -279,6 +425,8 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         activation="relu",
         solver="adam",
         batch_size="auto",
+        learning_rate="constant",
+        power_t=0.5,
         learning_rate_init=0.003,
         max_iter=200,
         shuffle=True,
@@ -294,67 +442,84 @@ class PositionalMLPClassifier(BasePositionalClassifier):
         beta_2=0.999,
         epsilon=1e-8,
         n_iter_no_change=10,
+        max_fun=15000,
         device="cpu",
         record_positions=False,
         callbacks=None,
         n_threads=None,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.falloff = falloff
-        self.length_scale = length_scale
-        self.alpha = alpha
-        self.distance_alpha = distance_alpha
-        self.position_dim = position_dim
-        self.input_layout = input_layout
-        self.input_shape = input_shape
-        self.output_layout = output_layout
-        self.hidden_spread = hidden_spread
-        self.trainable_positions = trainable_positions
-        self.activation = activation
-        self.solver = solver
-        self.batch_size = batch_size
-        self.learning_rate_init = learning_rate_init
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.record_positions = record_positions
-        self.callbacks = callbacks
-        self.n_threads = n_threads
-
-    def _build_module(self, n_features, n_outputs, generator, params=None):
-        params = self.get_params() if params is None else params
-        return PositionalMLP(
-            self._layer_sizes(n_features, n_outputs, params["hidden_layer_sizes"]),
-            position_dim=params["position_dim"],
-            falloff=params["falloff"],
-            length_scale=params["length_scale"],
-            activation=params["activation"],
-            input_layout=params["input_layout"],
-            input_shape=params["input_shape"],
-            output_layout=params["output_layout"],
-            hidden_spread=params["hidden_spread"],
-            trainable_positions=params["trainable_positions"],
-            generator=generator,
+        self.loss = loss
+        super().__init__(
+            hidden_layer_sizes,
+            falloff=falloff,
+            length_scale=length_scale,
+            alpha=alpha,
+            distance_alpha=distance_alpha,
+            position_dim=position_dim,
+            input_layout=input_layout,
+            input_shape=input_shape,
+            output_layout=output_layout,
+            hidden_spread=hidden_spread,
+            trainable_positions=trainable_positions,
+            activation=activation,
+            solver=solver,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            power_t=power_t,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            device=device,
+            record_positions=record_positions,
+            callbacks=callbacks,
+            n_threads=n_threads,
         )
 
-    @property
-    def length_scale_(self) -> float:
-        """The length scale the fitted network uses (``"auto"`` resolved)."""
-        return self.module_.length_scale
 
-    def _penalty(self):
-        if not (self.alpha or self.distance_alpha):
-            return None
-        return _Penalty(alpha=self.alpha, distance_alpha=self.distance_alpha)
+PositionalMLPRegressor.__doc__ = regressor_docstring(
+    PositionalMLPClassifier.__doc__,
+    summary="""Regressor with positional neuron layers (J. Shader).
+
+    The network of :class:`PositionalMLPClassifier` (every neuron has a position, a
+    connection's effective weight is ``falloff(d / length_scale) * w``, a distance-weighted
+    penalty makes short connections cheap) with one output neuron per target and
+    MLPRegressor's losses. The output neurons sit on the ``output_layout``, fixed, as a
+    classifier's classes do; with ``falloff="none"`` and ``distance_alpha=0`` it is a plain
+    :class:`~sklearn.neural_network.MLPRegressor` through the same code path.
+
+    Read more in the :ref:`User Guide <regression>`.""",
+    see_also="""\
+    PositionalMLPClassifier : The same network for classification.
+    ParticleNetworkRegressor : Weights implied by particles, far fewer parameters.
+    sklearn.neural_network.MLPRegressor : The plain multilayer perceptron.""",
+    references="""\
+    J. Shader, "Positional neurons: neural networks whose neurons have positions in space".""",
+    examples="""\
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_posnet import PositionalMLPRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y / 100, random_state=0)
+    >>> reg = make_pipeline(
+    ...     StandardScaler(), PositionalMLPRegressor(solver="lbfgs", alpha=10.0, random_state=0)
+    ... ).fit(X_train, y_train)
+    >>> reg.predict(X_test[:2]).shape
+    (2,)
+    >>> round(reg.score(X_test, y_test), 2)  # MLPRegressor(solver="lbfgs", alpha=10.0): 0.36
+    0.38""",
+)

@@ -60,7 +60,9 @@ def _activated(activation, mantissa: np.ndarray, exponent: np.ndarray):
 
 
 @torch.no_grad()
-def extended_range_forward(module, X: np.ndarray, *, features: bool = False) -> np.ndarray:
+def extended_range_forward(
+    module, X: np.ndarray, *, features: bool = False, shift: bool = True
+) -> np.ndarray:
     """Logits (or last hidden activations) of ``module`` for ``X``, computed without overflow.
 
     ``module`` is any network of this package: its output is ``X`` through the plain layers
@@ -76,19 +78,23 @@ def extended_range_forward(module, X: np.ndarray, *, features: bool = False) -> 
     features : bool, default=False
         Return the activations of the last hidden layer (``X`` itself when there is none)
         instead of the logits.
+    shift : bool, default=True
+        Return the logits minus their row maximum (for a softmax); False returns them as they
+        are, ``inf`` (with its sign) where they exceed the float64 range (for outputs read one
+        by one: a regression's values, multilabel logits).
 
     Returns
     -------
     ndarray of shape (n_samples, n_outputs)
-        With ``features``, the activations, ``inf`` where they exceed the float64 range. Else the
-        logits minus their row maximum, which leaves the softmax and the argmax unchanged: the
-        largest logit of each row is 0, the others are finite or ``-inf``.
+        With ``features``, the activations, ``inf`` where they exceed the float64 range. Else,
+        with ``shift``, the logits minus their row maximum, which leaves the softmax and the
+        argmax unchanged: the largest logit of each row is 0, the others are finite or ``-inf``.
     """
     with np.errstate(over="ignore", under="ignore"):  # overflows are what this path handles
-        return _forward(module, X, features)
+        return _forward(module, X, features, shift)
 
 
-def _forward(module, X, features):
+def _forward(module, X, features, shift):
     weights = [w.detach().cpu().double().numpy() for w in module.effective_weights()]
     biases = [b.detach().cpu().double().numpy() for b in module.biases]
     activation = get_activation(module.activation)
@@ -99,19 +105,20 @@ def _forward(module, X, features):
         mantissa, exponent = _normalized(pre_activation, exponent)
         if layer < n_hidden:
             mantissa, exponent = _activated(activation, mantissa, exponent)
-    if features:
+    if features or not shift:
         return np.ldexp(mantissa, exponent[:, None])
     return np.ldexp(mantissa - mantissa.max(axis=1, keepdims=True), exponent[:, None])
 
 
 def recompute_overflowing_rows(
-    module, X: np.ndarray, outputs: torch.Tensor, *, features: bool = False
+    module, X: np.ndarray, outputs: torch.Tensor, *, features: bool = False, shift: bool = True
 ) -> torch.Tensor:
     """``outputs`` (of a plain float64 forward pass over ``X``), with the rows that overflowed
     recomputed by :func:`extended_range_forward`.
 
     A row is recomputed when its outputs are not all finite, or when ``X`` holds a value beyond
-    :data:`PLAIN_RANGE_LIMIT` in it. Other rows are returned untouched, bit for bit.
+    :data:`PLAIN_RANGE_LIMIT` in it. Other rows are returned untouched, bit for bit. ``shift``
+    is :func:`extended_range_forward`'s.
     """
     redo = ~torch.isfinite(outputs).all(dim=1).numpy()
     redo |= (X.max(axis=1) > PLAIN_RANGE_LIMIT) | (X.min(axis=1) < -PLAIN_RANGE_LIMIT)
@@ -119,6 +126,6 @@ def recompute_overflowing_rows(
         return outputs
     outputs = outputs.clone()
     rows = np.flatnonzero(redo)
-    recomputed = extended_range_forward(module, X[rows], features=features)
+    recomputed = extended_range_forward(module, X[rows], features=features, shift=shift)
     outputs[torch.from_numpy(rows)] = torch.from_numpy(recomputed).to(outputs.dtype)
     return outputs

@@ -1,0 +1,166 @@
+"""What the output layer means: its loss, its activation and its validation score.
+
+One class per output activation of scikit-learn's MLPs (their ``out_activation_``): ``softmax``
+for multiclass classification (binary too: two logits), ``logistic`` for multilabel
+classification, ``identity`` for squared-error regression and ``exp`` for Poisson regression.
+Each is the skorch ``criterion`` of the net: ``forward(raw, target)`` is the training loss of a
+batch, where ``target`` is the targets or a pair ``(targets, sample_weights)``. Every loss is
+MLPClassifier's and MLPRegressor's, value for value: a (weighted) mean over the samples of the
+per-sample loss, summed over the outputs for the log and Poisson losses and averaged over them
+for the squared error (the "half" losses of scikit-learn's ``neural_network._base``).
+"""
+
+from __future__ import annotations
+
+import torch
+from sklearn.metrics import accuracy_score, r2_score
+from torch.nn import functional as F
+
+__all__ = ["OUTPUTS", "Output", "output_for", "target_of", "validation_score"]
+
+
+class Output(torch.nn.Module):
+    """Base class: the loss, the prediction-time activation and the validation score."""
+
+    #: scikit-learn's name of the output activation (``out_activation_``).
+    name: str = ""
+    #: dtype of the training targets.
+    target_dtype: torch.dtype = torch.float32
+    #: Whether a held-out split should keep the class proportions.
+    stratify: bool = False
+
+    def per_sample_loss(self, raw: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The loss of every sample, shape ``(n_samples,)``."""
+        raise NotImplementedError
+
+    def forward(self, raw: torch.Tensor, target) -> torch.Tensor:
+        """The batch's loss: the mean of the per-sample losses, or with sample weights (a pair
+        ``(target, weights)``) their weighted mean ``sum(w_i * loss_i) / sum(w_i)``."""
+        if isinstance(target, (tuple, list)):
+            target, weights = target
+            return (self.per_sample_loss(raw, target) * weights).sum() / weights.sum()
+        return self.per_sample_loss(raw, target).mean()
+
+    @staticmethod
+    def activate(raw: torch.Tensor) -> torch.Tensor:
+        """The predicted values (probabilities, regression values) from the raw outputs."""
+        raise NotImplementedError
+
+    def score(self, raw: torch.Tensor, target: torch.Tensor, weights=None) -> float:
+        """The validation score of the raw outputs against the targets (higher is better)."""
+        raise NotImplementedError
+
+
+class Softmax(Output):
+    """Multiclass (and binary) classification: cross-entropy over one logit per class."""
+
+    name = "softmax"
+    target_dtype = torch.int64
+    stratify = True
+
+    def forward(self, raw, target):
+        if isinstance(target, (tuple, list)):
+            return super().forward(raw, target)
+        # The fused mean reduction: what torch.nn.CrossEntropyLoss computes, bit for bit.
+        return F.cross_entropy(raw, target)
+
+    def per_sample_loss(self, raw, target):
+        return F.cross_entropy(raw, target, reduction="none")
+
+    @staticmethod
+    def activate(raw):
+        return torch.softmax(raw, dim=1)
+
+    def score(self, raw, target, weights=None):
+        """Accuracy (weighted by the sample weights, if any)."""
+        correct = (raw.argmax(dim=1).cpu() == target.cpu()).double()
+        if weights is None:
+            return float(correct.mean())
+        weights = weights.cpu().double()
+        return float((correct * weights).sum() / weights.sum())
+
+
+class Logistic(Output):
+    """Multilabel classification: one logistic output per label, binary cross-entropy summed
+    over the labels (MLPClassifier's ``binary_log_loss``)."""
+
+    name = "logistic"
+
+    def per_sample_loss(self, raw, target):
+        return F.binary_cross_entropy_with_logits(raw, target, reduction="none").sum(dim=1)
+
+    @staticmethod
+    def activate(raw):
+        return torch.sigmoid(raw)
+
+    def score(self, raw, target, weights=None):
+        """Subset accuracy: the share of samples whose every label is right (scikit-learn's
+        ``accuracy_score`` on indicator matrices)."""
+        predicted = (raw > 0).cpu().numpy()
+        return float(
+            accuracy_score(target.cpu().numpy() > 0.5, predicted, sample_weight=_np(weights))
+        )
+
+
+class Identity(Output):
+    """Regression with the squared error: half the squared error, averaged over the outputs
+    (MLPRegressor's ``loss="squared_error"``)."""
+
+    name = "identity"
+
+    def per_sample_loss(self, raw, target):
+        return 0.5 * (raw - target).square().mean(dim=1)
+
+    @staticmethod
+    def activate(raw):
+        return raw
+
+    def score(self, raw, target, weights=None):
+        """R^2, averaged over the outputs (scikit-learn's ``r2_score``)."""
+        return float(
+            r2_score(
+                target.cpu().numpy(), self.activate(raw).cpu().numpy(), sample_weight=_np(weights)
+            )
+        )
+
+
+class Exponential(Identity):
+    """Poisson regression: the network's output is the log of the mean, and the loss is half
+    the Poisson deviance, summed over the outputs (MLPRegressor's ``loss="poisson"``)."""
+
+    name = "exp"
+
+    def per_sample_loss(self, raw, target):
+        # exp(raw) - y * raw is the deviance up to a term of y alone, kept so that the loss
+        # values are MLPRegressor's: y * log(y) - y (0 where y = 0).
+        return (torch.exp(raw) - target * raw + torch.xlogy(target, target) - target).sum(dim=1)
+
+    @staticmethod
+    def activate(raw):
+        return torch.exp(raw)
+
+
+def _np(weights):
+    return None if weights is None else weights.cpu().numpy()
+
+
+#: The output classes by scikit-learn's name of their activation.
+OUTPUTS = {output.name: output for output in (Softmax, Logistic, Identity, Exponential)}
+
+
+def output_for(name: str) -> type[Output]:
+    """The output class called ``name`` (``"softmax"``, ``"logistic"``, ``"identity"``,
+    ``"exp"``)."""
+    return OUTPUTS[name]
+
+
+def validation_score(net, dataset, y) -> float:
+    """The net's validation score of ``dataset`` (the criterion's :meth:`Output.score`), for
+    skorch's ``EpochScoring``."""
+    raw = torch.cat([torch.as_tensor(batch) for batch in net.forward_iter(dataset)])
+    return net.criterion_.score(raw, dataset.y, dataset.w)
+
+
+def target_of(y):
+    """The targets of a batch's target (without its sample weights), for ``EpochScoring``."""
+    return (y[0] if isinstance(y, tuple) else y).detach().cpu().numpy()
