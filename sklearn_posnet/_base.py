@@ -1184,8 +1184,8 @@ class BasePositionalRegressor(RegressorMixin, BasePositionalNetwork):
             The predicted values; one-dimensional when the model was fitted on a
             one-dimensional ``y``.
         """
-        outputs = output_for(self.out_activation_).activate(self._inference_forward(X))
-        outputs = outputs.numpy()
+        raw = self._inference_forward(X)
+        outputs = output_for(self.out_activation_).activate(raw).numpy()
         return outputs.ravel() if outputs.shape[1] == 1 else outputs
 
     def __sklearn_tags__(self):

@@ -127,6 +127,16 @@ def _check_positive_int(estimator, name: str, value) -> None:
         raise _refuse(estimator, f"'{name}' must be a positive integer, got {value!r}")
 
 
+def _state_arrays(entries: dict):
+    """The (name, array) pairs of one parameter's optimizer state, arrays in lists included
+    (L-BFGS keeps its history as lists of vectors)."""
+    for name, value in entries.items():
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, np.ndarray):
+                yield name, item
+
+
 def _check_optimizer_state(estimator, optimizer) -> None:
     if not (
         isinstance(optimizer, dict)
@@ -138,11 +148,10 @@ def _check_optimizer_state(estimator, optimizer) -> None:
     for index, entries in optimizer["state"].items():
         if not isinstance(entries, dict):
             raise _refuse(estimator, f"the optimizer state of parameter {index!r} is not a dict")
-        for name, value in entries.items():
-            if isinstance(value, np.ndarray):
-                _check_finite_floats(
-                    estimator, f"the optimizer state {name!r} of parameter {index}", value
-                )
+        for name, value in _state_arrays(entries):
+            _check_finite_floats(
+                estimator, f"the optimizer state {name!r} of parameter {index}", value
+            )
     for group in optimizer["param_groups"]:
         for name, value in group.items():
             if isinstance(value, float) and not np.isfinite(value):
@@ -234,12 +243,15 @@ def check_net_state(estimator, torch_state: dict, net) -> None:
             )
     # An optimizer's state_dict numbers the parameters of its groups in order.
     parameters = [p for group in net.optimizer_.param_groups for p in group["params"]]
+    # L-BFGS keeps its vectors flat, over all the parameters at once, under the first one.
+    flat = (sum(p.numel() for p in parameters),)
+    lbfgs = isinstance(net.optimizer_, torch.optim.LBFGS)
     for index, entries in torch_state["optimizer"]["state"].items():
         if not (isinstance(index, Integral) and 0 <= index < len(parameters)):
             raise _refuse(estimator, f"the optimizer state names an unknown parameter {index!r}")
-        shape = tuple(parameters[index].shape)
-        for name, value in entries.items():
-            if isinstance(value, np.ndarray) and value.ndim > 0 and value.shape != shape:
+        shape = flat if lbfgs else tuple(parameters[index].shape)
+        for name, value in _state_arrays(entries):
+            if value.ndim > 0 and value.shape != shape:
                 raise _refuse(
                     estimator,
                     f"the optimizer state {name!r} of parameter {index} has shape "

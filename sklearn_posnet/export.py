@@ -4,7 +4,8 @@ A positional or particle network computes exactly what a plain multilayer percep
 with its *effective* weights (falloff applied, dipoles multiplied out). These functions form
 those weights once, in float64, and hand them to a model that needs nothing of this package:
 
-- :func:`to_sklearn`: a fitted :class:`~sklearn.neural_network.MLPClassifier`;
+- :func:`to_sklearn`: a fitted :class:`~sklearn.neural_network.MLPClassifier` (or
+  :class:`~sklearn.neural_network.MLPRegressor` for a regressor);
 - :func:`to_torch`: a :class:`torch.nn.Sequential` of :class:`~torch.nn.Linear` layers and
   activations, which ``torch.export.export``, ``torch.jit.trace`` and ``torch.onnx.export``
   take as they take any plain network;
@@ -25,12 +26,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from sklearn.base import is_classifier
-from sklearn.neural_network import MLPClassifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-__all__ = ["EXPORTABLE_ACTIVATIONS", "to_onnx", "to_sklearn", "to_torch"]
+__all__ = ["EXPORTABLE_ACTIVATIONS", "Exp", "to_onnx", "to_sklearn", "to_torch"]
 
 #: Hidden activations that export, with their torch modules.
 EXPORTABLE_ACTIVATIONS = {
@@ -39,7 +40,23 @@ EXPORTABLE_ACTIVATIONS = {
     "tanh": nn.Tanh,
     "relu": nn.ReLU,
 }
-_OUTPUTS = ("logits", "proba")
+_OUTPUTS = ("logits", "proba", "predict")
+
+
+class Exp(nn.Module):
+    """``exp`` as a layer: the last layer of a Poisson regressor's network (torch has none)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.exp(x)
+
+
+#: The layer after the last Linear for each output activation (``out_activation_``).
+_OUTPUT_LAYERS = {
+    "softmax": lambda: nn.Softmax(dim=1),
+    "logistic": nn.Sigmoid,
+    "identity": nn.Identity,
+    "exp": Exp,
+}
 
 
 @dataclass(frozen=True)
@@ -50,7 +67,7 @@ class _PlainNetwork:
     weights: list[np.ndarray]
     biases: list[np.ndarray]
     activation: str
-    head: str  # "softmax": the outputs are class logits (a classifier)
+    head: str  # the estimator's out_activation_: "softmax", "logistic", "identity" or "exp"
 
 
 def _plain_network(estimator) -> _PlainNetwork:
@@ -60,14 +77,14 @@ def _plain_network(estimator) -> _PlainNetwork:
     if module is None or not hasattr(module, "effective_weights"):
         raise TypeError(
             f"{type(estimator).__name__} cannot be exported: it needs a fitted module_ that "
-            "provides effective_weights() (a PositionalMLPClassifier or ParticleNetworkClassifier;"
-            " for a NeuronPruner, pass its estimator_)."
+            "provides effective_weights() (one of this package's estimators; for a "
+            "NeuronPruner, pass its estimator_)."
         )
-    # Classifiers end in softmax logits; an estimator kind without classes_ (a regressor) adds
-    # its head here and in the converters' output layers.
-    if not (is_classifier(estimator) and hasattr(estimator, "classes_")):
+    head = getattr(estimator, "out_activation_", None)
+    if head not in _OUTPUT_LAYERS:
         raise TypeError(
-            f"{type(estimator).__name__} cannot be exported yet: only classifiers export."
+            f"{type(estimator).__name__} cannot be exported: its out_activation_ {head!r} is "
+            f"not one of {sorted(_OUTPUT_LAYERS)}."
         )
     activation = module.activation
     if activation not in EXPORTABLE_ACTIVATIONS:
@@ -81,7 +98,7 @@ def _plain_network(estimator) -> _PlainNetwork:
             for w in _float64_copy(module).effective_weights()
         ]
         biases = [b.detach().to("cpu", torch.float64).numpy().copy() for b in module.biases]
-    return _PlainNetwork(weights, biases, activation, head="softmax")
+    return _PlainNetwork(weights, biases, activation, head=head)
 
 
 def _float64_copy(module: nn.Module) -> nn.Module:
@@ -89,23 +106,26 @@ def _float64_copy(module: nn.Module) -> nn.Module:
     return copy.deepcopy(module).to("cpu", torch.float64)
 
 
-def to_sklearn(estimator) -> MLPClassifier:
-    """A fitted :class:`~sklearn.neural_network.MLPClassifier` computing what ``estimator`` does.
+def to_sklearn(estimator) -> MLPClassifier | MLPRegressor:
+    """A fitted :class:`~sklearn.neural_network.MLPClassifier` (or
+    :class:`~sklearn.neural_network.MLPRegressor`) computing what ``estimator`` does.
 
     Its ``coefs_`` are the effective weights. With two classes, scikit-learn's MLP has a single
     logistic output where ours has two softmax logits ``(z0, z1)``; since
     ``softmax(z)[1] == logistic(z1 - z0)``, the output layer becomes the difference of the two
-    rows, which gives the same probabilities and predictions.
+    rows, which gives the same probabilities and predictions. Multilabel classifiers and
+    regressors (both losses) map one to one.
 
     Parameters
     ----------
-    estimator : PositionalMLPClassifier or ParticleNetworkClassifier
+    estimator : PositionalMLPClassifier, ParticleNetworkClassifier, PositionalMLPRegressor \
+            or ParticleNetworkRegressor
         Fitted, with a hidden activation in :data:`EXPORTABLE_ACTIVATIONS`.
 
     Returns
     -------
-    MLPClassifier
-        Fitted: ``predict`` and ``predict_proba`` agree with ``estimator``'s (up to float64
+    MLPClassifier or MLPRegressor
+        Fitted: ``predict`` (and ``predict_proba``) agree with ``estimator``'s (up to float64
         rounding); it can be pickled, or converted further with skl2onnx. Its training state
         (``loss_curve_``, optimizer) is empty: refit it and it trains as a fresh MLP.
 
@@ -129,19 +149,29 @@ def to_sklearn(estimator) -> MLPClassifier:
     plain = _plain_network(estimator)
     coefs = [w.T.copy() for w in plain.weights]
     intercepts = [b.copy() for b in plain.biases]
-    classes = np.asarray(estimator.classes_)
-    if len(classes) == 2:
-        coefs[-1] = coefs[-1][:, 1:2] - coefs[-1][:, 0:1]
-        intercepts[-1] = intercepts[-1][1:2] - intercepts[-1][0:1]
     hidden = tuple(w.shape[0] for w in plain.weights[:-1])
-    mlp = MLPClassifier(hidden_layer_sizes=hidden, activation=plain.activation)
+    out_activation = plain.head
+    if not is_classifier(estimator):
+        loss = "poisson" if plain.head == "exp" else "squared_error"
+        mlp = MLPRegressor(hidden_layer_sizes=hidden, activation=plain.activation, loss=loss)
+    else:
+        classes = np.asarray(estimator.classes_)
+        mlp = MLPClassifier(hidden_layer_sizes=hidden, activation=plain.activation)
+        if plain.head == "logistic":  # multilabel: one logistic output per label
+            labels = LabelBinarizer().fit(np.eye(len(classes), dtype=int))
+        else:
+            labels = LabelBinarizer().fit(classes)
+            if len(classes) == 2:
+                coefs[-1] = coefs[-1][:, 1:2] - coefs[-1][:, 0:1]
+                intercepts[-1] = intercepts[-1][1:2] - intercepts[-1][0:1]
+                out_activation = "logistic"
+        mlp.classes_ = classes
+        mlp._label_binarizer = labels  # read by predict; set by fit
     # The fitted attributes MLPClassifier's fit sets and its predict methods read.
     mlp.coefs_, mlp.intercepts_ = coefs, intercepts
     mlp.n_layers_ = len(coefs) + 1
     mlp.n_outputs_ = coefs[-1].shape[1]
-    mlp.out_activation_ = "logistic" if len(classes) == 2 else "softmax"
-    mlp.classes_ = classes
-    mlp._label_binarizer = LabelBinarizer().fit(classes)  # read by predict; set by fit
+    mlp.out_activation_ = out_activation
     mlp.n_features_in_ = coefs[0].shape[0]
     if hasattr(estimator, "feature_names_in_"):
         mlp.feature_names_in_ = estimator.feature_names_in_
@@ -161,13 +191,16 @@ def to_torch(
 
     Parameters
     ----------
-    estimator : PositionalMLPClassifier or ParticleNetworkClassifier
+    estimator : fitted estimator of this package
         Fitted, with a hidden activation in :data:`EXPORTABLE_ACTIVATIONS`.
     dtype : torch.dtype, default=torch.float32
         Of the parameters, and so of the inputs the network takes.
-    output : {"logits", "proba"}, default="logits"
-        What the network returns: the logits (what ``estimator.module_`` returns), or the class
-        probabilities (a final :class:`~torch.nn.Softmax`), in the order of ``classes_``.
+    output : {"logits", "proba", "predict"}, default="logits"
+        What the network returns: the raw outputs (what ``estimator.module_`` returns); a
+        classifier's probabilities ("proba": a final :class:`~torch.nn.Softmax`, or a
+        :class:`~torch.nn.Sigmoid` for multilabel), in the order of ``classes_``; or a
+        regressor's predictions ("predict": nothing more, or :class:`Exp` for
+        ``loss="poisson"``).
 
     Returns
     -------
@@ -187,6 +220,13 @@ def to_torch(
     if dtype not in (torch.float32, torch.float64):
         raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}.")
     plain = _plain_network(estimator)
+    regressor = plain.head in ("identity", "exp")
+    if (output == "proba" and regressor) or (output == "predict" and not regressor):
+        kind = "a regressor" if regressor else "a classifier"
+        raise ValueError(
+            f"output={output!r} does not apply to {kind}: use "
+            f"{'predict' if regressor else 'proba'!r} or 'logits'."
+        )
     layers: list[nn.Module] = []
     for index, (weight, bias) in enumerate(zip(plain.weights, plain.biases)):
         linear = nn.Linear(weight.shape[1], weight.shape[0], dtype=dtype)
@@ -196,8 +236,8 @@ def to_torch(
         layers.append(linear)
         if index < len(plain.weights) - 1:
             layers.append(EXPORTABLE_ACTIVATIONS[plain.activation]())
-    if output == "proba":
-        layers.append(nn.Softmax(dim=1))
+    if output != "logits":
+        layers.append(_OUTPUT_LAYERS[plain.head]())
     network = nn.Sequential(*layers).eval()
     network.requires_grad_(False)
     return network
@@ -219,14 +259,14 @@ def to_onnx(
 
     Parameters
     ----------
-    estimator : PositionalMLPClassifier or ParticleNetworkClassifier
+    estimator : fitted estimator of this package
         Fitted, with a hidden activation in :data:`EXPORTABLE_ACTIVATIONS`.
     path : str or path-like, optional
         Where to write the ``.onnx`` file; by default nothing is written.
     dtype : torch.dtype, default=torch.float32
         Of the weights and of the input the model takes.
-    output : {"logits", "proba"}, default="logits"
-        What the model returns.
+    output : {"logits", "proba", "predict"}, default="logits"
+        What the model returns (see :func:`to_torch`).
 
     Returns
     -------

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 
 from .spatial import _effective_weights, _module_of, _positions
@@ -367,7 +368,8 @@ def _label_outputs(ax, coordinates, labels) -> list:
 
 
 def plot_loss_curve(estimator, ax=None, *, label: str | None = None):
-    """Plot the training loss per epoch and, with early stopping, the validation accuracy.
+    """Plot the training loss per epoch and, with early stopping, the validation score
+    (accuracy, or R^2 for a regressor).
 
     Works for every estimator with ``loss_curve_`` (and optionally ``validation_scores_``), so
     :class:`~sklearn.neural_network.MLPClassifier` can be drawn on the same Axes for comparison.
@@ -377,7 +379,7 @@ def plot_loss_curve(estimator, ax=None, *, label: str | None = None):
     estimator : fitted estimator
         An estimator with a ``loss_curve_`` attribute.
     ax : matplotlib Axes, default=None
-        Where to draw the loss; a new figure's Axes when None. The validation accuracy, when
+        Where to draw the loss; a new figure's Axes when None. The validation score, when
         there is some, goes on a twin Axes sharing its x axis, reachable as ``ax.right_ax``.
     label : str, default=None
         Legend label of the curves (the estimator's class name when None).
@@ -410,6 +412,7 @@ def plot_loss_curve(estimator, ax=None, *, label: str | None = None):
     ax.set_xlabel("epoch")
     ax.set_ylabel("training loss")
     scores = getattr(estimator, "validation_scores_", None)
+    score = "accuracy" if is_classifier(estimator) else "R^2"
     if scores is not None and len(scores):
         right = getattr(ax, "right_ax", None)
         if right is None:
@@ -420,9 +423,9 @@ def plot_loss_curve(estimator, ax=None, *, label: str | None = None):
             np.asarray(scores, dtype=float),
             linestyle="--",
             color=line.get_color(),
-            label=f"{label}: validation accuracy",
+            label=f"{label}: validation {score}",
         )
-        right.set_ylabel("validation accuracy (dashed)")
+        right.set_ylabel(f"validation {score} (dashed)")
     return ax
 
 

@@ -18,7 +18,6 @@ import numpy as np
 import torch
 from sklearn.base import (
     BaseEstimator,
-    ClassifierMixin,
     ClassNamePrefixFeaturesOutMixin,
     MetaEstimatorMixin,
     TransformerMixin,
@@ -29,6 +28,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import check_scoring
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .nn._neurons import CRITERIA
@@ -245,7 +245,8 @@ def pruning_curve(
     scope : {"global", "layer"}, default="global"
         See :class:`NeuronPruner`.
     scoring : str or callable, default=None
-        A scikit-learn scorer; None uses the estimator's ``score`` (accuracy).
+        A scikit-learn scorer; None uses the estimator's ``score`` (accuracy, or R^2 for a
+        regressor).
     fine_tune_epochs : int, default=0
         Epochs of further training of every pruned copy (with a fresh optimizer).
     fine_tune_data : tuple (X_train, y_train), default=None
@@ -331,10 +332,20 @@ def plot_pruning_curve(amounts, scores, *, ax=None, label: str | None = None, **
     return ax
 
 
+def _estimator_has(name: str):
+    """For ``available_if``: whether the pruner's estimator (fitted or not) has ``name``."""
+
+    def check(pruner) -> bool:
+        estimator = getattr(pruner, "estimator_", pruner.estimator)
+        getattr(estimator, name)  # raises the AttributeError that hides the method
+        return True
+
+    return check
+
+
 class NeuronPruner(
     ClassNamePrefixFeaturesOutMixin,
     MetaEstimatorMixin,
-    ClassifierMixin,
     TransformerMixin,
     BaseEstimator,
 ):
@@ -479,7 +490,7 @@ class NeuronPruner(
         X : array-like of shape (n_samples, n_features)
             The training data; ignored when ``prefit=True`` and ``fine_tune_epochs=0``.
         y : array-like of shape (n_samples,)
-            The target class labels.
+            The targets: class labels, or values for a regressor.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights, passed on to the estimator's ``fit`` and to fine-tuning.
 
@@ -522,12 +533,33 @@ class NeuronPruner(
 
         Returns
         -------
-        y : ndarray of shape (n_samples,)
-            The predicted classes.
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted classes, or values for a regressor.
         """
         check_is_fitted(self)
         return self.estimator_.predict(X)
 
+    def score(self, X, y, sample_weight=None):
+        """The pruned estimator's score: accuracy for a classifier, R^2 for a regressor.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True labels or values for ``X``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            ``estimator_.score(X, y, sample_weight)``.
+        """
+        check_is_fitted(self)
+        return self.estimator_.score(X, y, sample_weight=sample_weight)
+
+    @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X):
         """Class probabilities of the pruned estimator.
 
@@ -544,6 +576,7 @@ class NeuronPruner(
         check_is_fitted(self)
         return self.estimator_.predict_proba(X)
 
+    @available_if(_estimator_has("predict_log_proba"))
     def predict_log_proba(self, X):
         """Log class probabilities of the pruned estimator.
 
@@ -579,7 +612,7 @@ class NeuronPruner(
 
     @property
     def classes_(self) -> np.ndarray:
-        """The class labels of the pruned estimator."""
+        """The class labels of the pruned estimator (a classifier's)."""
         check_is_fitted(self)
         return self.estimator_.classes_
 
@@ -624,6 +657,12 @@ class NeuronPruner(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         estimator_tags = get_tags(self.estimator)
+        # A classifier's pruner is a classifier, a regressor's a regressor (cross-validation
+        # splits and default scoring follow the type).
+        tags.estimator_type = estimator_tags.estimator_type
+        tags.classifier_tags = estimator_tags.classifier_tags
+        tags.regressor_tags = estimator_tags.regressor_tags
+        tags.target_tags = estimator_tags.target_tags
         tags.input_tags.sparse = estimator_tags.input_tags.sparse
         tags.input_tags.allow_nan = estimator_tags.input_tags.allow_nan
         tags.non_deterministic = estimator_tags.non_deterministic

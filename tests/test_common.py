@@ -14,7 +14,13 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import estimator_checks_generator, parametrize_with_checks
 
-from sklearn_posnet import NeuronPruner, ParticleNetworkClassifier, PositionalMLPClassifier
+from sklearn_posnet import (
+    NeuronPruner,
+    ParticleNetworkClassifier,
+    ParticleNetworkRegressor,
+    PositionalMLPClassifier,
+    PositionalMLPRegressor,
+)
 from sklearn_posnet.falloff import FALLOFFS
 
 # Small networks keep the ~50 checks fast; the defaults are exercised by the other test files.
@@ -24,6 +30,22 @@ ESTIMATORS = [
         hidden_layer_sizes=(16,), falloff="none", distance_alpha=0.0, max_iter=100, random_state=0
     ),
     ParticleNetworkClassifier(hidden_layer_sizes=(16,), max_iter=100, random_state=0),
+    # The regressors: defaults but the size, and a non-default configuration each.
+    PositionalMLPRegressor(hidden_layer_sizes=(16,), max_iter=100, random_state=0),
+    PositionalMLPRegressor(
+        hidden_layer_sizes=(16,), solver="lbfgs", position_dim=3, max_iter=100, random_state=0
+    ),
+    ParticleNetworkRegressor(hidden_layer_sizes=(16,), max_iter=100, random_state=0),
+    ParticleNetworkRegressor(
+        hidden_layer_sizes=(16,),
+        particle_dim=3,
+        solver="sgd",
+        learning_rate="adaptive",
+        early_stopping=True,
+        validation_fraction=0.3,  # the checks' smallest data sets have 10 samples
+        max_iter=100,
+        random_state=0,
+    ),
     # The pruner removes 30% of the hidden neurons, then fine-tunes the smaller network.
     NeuronPruner(
         PositionalMLPClassifier(hidden_layer_sizes=(16,), max_iter=100, random_state=0),
@@ -31,6 +53,10 @@ ESTIMATORS = [
     ),
     NeuronPruner(
         ParticleNetworkClassifier(hidden_layer_sizes=(16,), max_iter=100, random_state=0),
+        fine_tune_epochs=20,
+    ),
+    NeuronPruner(
+        PositionalMLPRegressor(hidden_layer_sizes=(16,), max_iter=100, random_state=0),
         fine_tune_epochs=20,
     ),
 ]
