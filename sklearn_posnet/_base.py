@@ -654,6 +654,8 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
 
     #: Whether ``y`` must be numeric (regression targets).
     _y_numeric: bool = False
+    #: What to scale when training diverges.
+    _scaling_advice: str = "scale X (e.g. with StandardScaler)"
 
     def _check_partial_fit_call(self, classes) -> None:
         """Check the extra arguments of a ``partial_fit`` call (a classifier's ``classes``)."""
@@ -788,8 +790,7 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
             raise ValueError(
                 f"Training diverged: {diverged}. The parameters from the end of the last epoch "
                 f"with a finite loss ({restored} of this call) were restored and the optimizer "
-                "was reset. Lower learning_rate_init, scale X (e.g. with StandardScaler) or "
-                "add alpha."
+                f"was reset. Lower learning_rate_init, {self._scaling_advice} or add alpha."
             ) from None
         finally:
             self.fit_time_ = time.perf_counter() - start
@@ -1145,6 +1146,9 @@ class BasePositionalRegressor(RegressorMixin, BasePositionalNetwork):
     }
     _score_name = "valid_r2"
     _y_numeric = True
+    _scaling_advice = (
+        "scale X and y (e.g. with StandardScaler, and TransformedTargetRegressor for y)"
+    )
 
     @available_if(_stochastic_solver)
     @uses_threads(_training_work)  # outermost: validating a callable falloff runs it too
@@ -1196,6 +1200,13 @@ class BasePositionalRegressor(RegressorMixin, BasePositionalNetwork):
     # --------------------------------------------------------------------------- the targets
     def _encode_targets(self, y, new_network, incremental):
         y = y.reshape(len(y), -1)
+        largest = float(np.abs(y).max(initial=0.0))
+        if largest > np.finfo(np.float32).max:
+            raise ValueError(
+                f"y holds values up to {largest:.3g}, beyond float32's range, in which the "
+                "network trains. Scale y, e.g. with TransformedTargetRegressor(regressor, "
+                "transformer=StandardScaler())."
+            )
         loss = self.loss if new_network else self._built_with["loss"]
         if loss == "poisson" and (y < 0).any():
             raise ValueError(

@@ -177,3 +177,11 @@ def test_pruner_plots_export_and_persistence_take_regressors(cls, regression):
     np.testing.assert_array_equal(restored.predict(X_test), reg.predict(X_test))
     plot_network(reg)
     plot_loss_curve(reg)
+
+
+def test_targets_beyond_float32_are_refused_and_divergence_says_to_scale_y():
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    with pytest.raises(ValueError, match="beyond float32's range"):
+        PositionalMLPRegressor(max_iter=2).fit(X, X[:, 0] * 1e300)
+    with pytest.raises(ValueError, match="TransformedTargetRegressor"):
+        PositionalMLPRegressor(max_iter=2).fit(X, X[:, 0] * 1e30)  # squares overflow float32
