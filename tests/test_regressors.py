@@ -20,8 +20,9 @@ from sklearn_posnet import (
     PositionalMLPRegressor,
     pruning_curve,
 )
+from sklearn_posnet import spatial
 from sklearn_posnet.export import to_sklearn
-from sklearn_posnet.plotting import plot_loss_curve, plot_network
+from sklearn_posnet.plotting import animate_training, plot_loss_curve, plot_network
 
 REGRESSORS = [PositionalMLPRegressor, ParticleNetworkRegressor]
 
@@ -162,7 +163,8 @@ def test_early_stopping_scores_r2_on_held_out_data(regression):
 @pytest.mark.parametrize("cls", REGRESSORS)
 def test_pruner_plots_export_and_persistence_take_regressors(cls, regression):
     X_train, X_test, y_train, y_test = regression
-    reg = cls(hidden_layer_sizes=(16,), max_iter=50, random_state=0).fit(X_train, y_train)
+    reg = cls(hidden_layer_sizes=(16,), max_iter=50, record_positions=True, random_state=0)
+    reg.fit(X_train, y_train)
     pruner = NeuronPruner(reg, prefit=True, amount=0.25, fine_tune_epochs=2)
     pruner.fit(X_train, y_train)
     assert is_regressor(pruner) and not hasattr(pruner, "predict_proba")
@@ -177,6 +179,15 @@ def test_pruner_plots_export_and_persistence_take_regressors(cls, regression):
     np.testing.assert_array_equal(restored.predict(X_test), reg.predict(X_test))
     plot_network(reg)
     plot_loss_curve(reg)
+    assert animate_training(reg, frame_step=10) is not None
+    assert spatial.wiring_cost(reg) > 0 and np.isfinite(spatial.modularity(reg))
+    assert [len(i) for i in spatial.output_influence(reg)] == [16]
+    # Growth by the gradient of the regression loss, the prediction unchanged at insertion.
+    before = reg.predict(X_test)
+    reg.grow_hidden_neurons(0, 4, X=X_train, y=y_train, random_state=0)
+    assert reg.hidden_layer_sizes == (20,)
+    np.testing.assert_allclose(reg.predict(X_test), before, rtol=1e-12, atol=1e-12)
+    reg.partial_fit(X_train, y_train)
 
 
 def test_targets_beyond_float32_are_refused_and_divergence_says_to_scale_y():
