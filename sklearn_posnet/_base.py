@@ -1192,6 +1192,29 @@ class BasePositionalRegressor(RegressorMixin, BasePositionalNetwork):
         outputs = output_for(self.out_activation_).activate(raw).numpy()
         return outputs.ravel() if outputs.shape[1] == 1 else outputs
 
+    def score(self, X, y, sample_weight=None):
+        """The coefficient of determination R^2 of ``predict(X)`` against ``y``.
+
+        :func:`sklearn.metrics.r2_score`: 1 is a perfect prediction, 0 that of always
+        predicting the mean of ``y``; negative is worse. Several outputs are averaged
+        uniformly.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True values for ``X``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            R^2 of ``predict(X)`` against ``y``.
+        """
+        return super().score(X, y, sample_weight=sample_weight)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
