@@ -304,7 +304,7 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
         """
         return self._inference_forward(X, features=True).numpy()
 
-    def select_hidden_neurons(self, keep) -> BasePositionalClassifier:
+    def select_hidden_neurons(self, keep) -> BasePositionalNetwork:
         """Shrink the fitted network in place to the hidden neurons in ``keep``.
 
         The door :class:`~sklearn_posnet.NeuronPruner` goes through: the module drops the other
