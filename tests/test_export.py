@@ -237,3 +237,49 @@ def test_fitted_module_exports_with_torch_export(data, model):
     got = torch.export.export(module, (x,)).module()(x)
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
     assert (got.argmax(dim=1).numpy() == np.searchsorted(clf.classes_, clf.predict(X[:40]))).all()
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+def test_regressors_export_to_mlpregressor_torch_and_onnx(loss):
+    from sklearn.neural_network import MLPRegressor
+
+    from sklearn_posnet import ParticleNetworkRegressor, PositionalMLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 5))
+    Y = rng.poisson(np.exp(0.4 * X[:, :2]))  # two count targets
+    for cls in (PositionalMLPRegressor, ParticleNetworkRegressor):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            reg = cls(hidden_layer_sizes=(8,), loss=loss, max_iter=20, random_state=0).fit(X, Y)
+        mlp = to_sklearn(reg)
+        assert isinstance(mlp, MLPRegressor) and mlp.loss == loss
+        np.testing.assert_allclose(mlp.predict(X), reg.predict(X), rtol=1e-10, atol=1e-12)
+        network = to_torch(reg, dtype=torch.float64, output="predict")
+        predicted = network(torch.as_tensor(X)).numpy()
+        np.testing.assert_allclose(predicted, reg.predict(X), rtol=1e-12, atol=1e-12)
+        with pytest.raises(ValueError, match="does not apply to a regressor"):
+            to_torch(reg, output="proba")
+    onnxruntime = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    session = onnxruntime.InferenceSession(to_onnx(reg, output="predict").SerializeToString())
+    onnx_predicted = session.run(None, {"input": X.astype(np.float32)})[0]
+    np.testing.assert_allclose(onnx_predicted, reg.predict(X), rtol=1e-5, atol=1e-5)
+
+
+def test_a_multilabel_classifier_exports_with_logistic_outputs():
+    from sklearn.datasets import make_multilabel_classification
+
+    X, Y = make_multilabel_classification(n_samples=120, n_classes=4, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = PositionalMLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0)
+        clf.fit(X, Y)
+    mlp = to_sklearn(clf)
+    assert mlp.out_activation_ == "logistic"
+    np.testing.assert_array_equal(mlp.predict(X), clf.predict(X))
+    np.testing.assert_allclose(mlp.predict_proba(X), clf.predict_proba(X), rtol=1e-10)
+    network = to_torch(clf, dtype=torch.float64, output="proba")
+    np.testing.assert_allclose(network(torch.as_tensor(X)).numpy(), clf.predict_proba(X))
+    with pytest.raises(ValueError, match="does not apply to a classifier"):
+        to_torch(clf, output="predict")

@@ -19,8 +19,8 @@ from sklearn_posnet import (
     ParticleNetworkRegressor,
     PositionalMLPRegressor,
     pruning_curve,
+    spatial,
 )
-from sklearn_posnet import spatial
 from sklearn_posnet.export import to_sklearn
 from sklearn_posnet.plotting import animate_training, plot_loss_curve, plot_network
 
