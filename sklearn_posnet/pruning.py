@@ -131,19 +131,56 @@ def _kept_neurons(
     return [np.flatnonzero(mask) for mask in keep_masks]
 
 
-def _removal_schedule(sizes: list[int], amount, scope: str, n_steps: int) -> list:
-    """How many neurons each of ``n_steps`` steps removes: the total (``amount`` of the
-    unpruned ``sizes``) spread evenly, cumulative counts rounded. With ``scope="layer"`` every
-    step's entry is a list of per-layer counts."""
+def _check_schedule(amount, n_steps) -> None:
+    """Refuse a list schedule that is not an increasing sequence of amounts of the kind of
+    ``amount`` (neuron counts or fractions) ending at ``amount``."""
+    if isinstance(n_steps, Integral):
+        return
+    steps = list(np.asarray(n_steps, dtype=object).reshape(-1)) if np.ndim(n_steps) <= 1 else None
+    counts = isinstance(amount, Integral)
+    kind = "neuron counts (ints)" if counts else "fractions (floats in (0, 1))"
+    if not steps or not all(
+        isinstance(step, Integral if counts else RealNotInt)
+        and not isinstance(step, bool)
+        and np.isfinite(step)
+        and 0 < step
+        and (counts or step < 1)
+        for step in steps
+    ):
+        raise ValueError(
+            f"n_steps={n_steps!r}: a schedule must be a non-empty 1-D sequence of positive "
+            f"{kind}, the kind of amount={amount!r}: the cumulative amount removed after each "
+            "step."
+        )
+    if any(later <= earlier for earlier, later in itertools.pairwise(steps)):
+        raise ValueError(
+            f"n_steps={n_steps!r}: the cumulative amounts of a schedule must increase strictly."
+        )
+    if steps[-1] != amount:
+        raise ValueError(
+            f"n_steps={n_steps!r}: the schedule must end at amount={amount!r} (its last entry is "
+            "the total amount removed)."
+        )
 
-    def spread(total: int) -> list[int]:
-        cumulative = [round(total * step / n_steps) for step in range(n_steps + 1)]
+
+def _removal_schedule(sizes: list[int], amount, scope: str, n_steps) -> list:
+    """How many neurons each step removes. An int ``n_steps`` spreads the total (``amount`` of
+    the unpruned ``sizes``) evenly over that many steps, cumulative counts rounded; a sequence
+    gives the cumulative amount (of the unpruned ``sizes``) removed after each step. With
+    ``scope="layer"`` every step's entry is a list of per-layer counts."""
+
+    def spread(size: int) -> list[int]:
+        if isinstance(n_steps, Integral):
+            total = _n_removed(amount, size)
+            cumulative = [round(total * step / n_steps) for step in range(n_steps + 1)]
+        else:
+            cumulative = [0, *(_n_removed(step, size) for step in n_steps)]
         return [int(b - a) for a, b in itertools.pairwise(cumulative)]
 
     if scope == "layer":
-        per_layer = [spread(_n_removed(amount, size)) for size in sizes]
+        per_layer = [spread(size) for size in sizes]
         return [list(counts) for counts in zip(*per_layer, strict=True)]
-    return spread(_n_removed(amount, sum(sizes)))
+    return spread(sum(sizes))
 
 
 def _check_fitted_estimator(estimator) -> None:
@@ -162,7 +199,7 @@ def prune(
     *,
     criterion: str | Callable = "mean_squared_weight",
     scope: str = "global",
-    n_steps: int = 1,
+    n_steps: int | Sequence[float | int] = 1,
     min_neurons_per_layer: int = 1,
 ):
     """Return a pruned copy of a fitted estimator, with its hidden neurons physically removed.
@@ -178,9 +215,11 @@ def prune(
         See :class:`NeuronPruner`.
     scope : {"global", "layer"}, default="global"
         See :class:`NeuronPruner`.
-    n_steps : int, default=1
-        Remove ``amount`` in this many steps, the neurons re-scored before each (without
-        fine-tuning, which needs data: use :class:`NeuronPruner` with ``fine_tune_epochs``).
+    n_steps : int or sequence of float or int, default=1
+        Remove ``amount`` in this many steps, or in steps that bring the amount removed to each
+        entry of a sequence in turn (see :class:`NeuronPruner`), the neurons re-scored before
+        each (without fine-tuning, which needs data: use :class:`NeuronPruner` with
+        ``fine_tune_epochs``).
     min_neurons_per_layer : int, default=1
         See :class:`NeuronPruner`.
 
@@ -377,11 +416,15 @@ class NeuronPruner(
         Epochs of further training of the pruned network on the data given to ``fit`` (one
         ``partial_fit`` call each) after every pruning step, with an optimizer rebuilt on the
         pruned parameters.
-    n_steps : int, default=1
+    n_steps : int or sequence of float or int, default=1
         Prune iteratively: remove ``amount`` in this many steps of (nearly) equal size, each
         ranking the neurons of the network the previous step left (scores are recomputed) and
         followed by ``fine_tune_epochs`` epochs of fine-tuning, the schedule of iterative
-        structured pruning. ``1`` prunes in one shot.
+        structured pruning. ``1`` prunes in one shot. A sequence is the schedule itself: the
+        cumulative amount removed after each step, of the kind of ``amount`` (fractions or
+        neuron counts of the unpruned network), strictly increasing and ending at ``amount``;
+        e.g. ``amount=0.5, n_steps=[0.3, 0.45, 0.5]`` removes most neurons first and fewer as
+        the network gets small.
     min_neurons_per_layer : int, default=1
         Every hidden layer keeps at least this many neurons (all of them if it has fewer): its
         best ones are never ranked against the others. An amount that leaves fewer raises.
@@ -418,7 +461,9 @@ class NeuronPruner(
     and all other hidden neurons are ranked together; ties go in layer order, then neuron
     order. With ``n_steps > 1``, step ``s`` removes the neurons that bring the count removed so
     far to ``round(total * s / n_steps)``, ``total`` being what ``amount`` removes from the
-    unpruned network (per layer with ``scope="layer"``).
+    unpruned network (per layer with ``scope="layer"``); with a sequence, to what its ``s``-th
+    entry removes from the unpruned network, rounded the same way (a step whose rounded count
+    does not grow removes nothing and only fine-tunes).
 
     Examples
     --------
@@ -445,7 +490,7 @@ class NeuronPruner(
         "scope": [StrOptions({"global", "layer"})],
         "prefit": ["boolean"],
         "fine_tune_epochs": [Interval(Integral, 0, None, closed="left")],
-        "n_steps": [Interval(Integral, 1, None, closed="left")],
+        "n_steps": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "min_neurons_per_layer": [Interval(Integral, 1, None, closed="left")],
     }
 
@@ -489,6 +534,7 @@ class NeuronPruner(
             The fitted pruner.
         """
         weights = {} if sample_weight is None else {"sample_weight": sample_weight}
+        _check_schedule(self.amount, self.n_steps)
         if self.prefit:
             _check_fitted_estimator(self.estimator)
             estimator = copy.deepcopy(self.estimator)
