@@ -52,12 +52,20 @@ def _fitted_module(estimator) -> torch.nn.Module:
     return module
 
 
-def _neuron_scores(estimator, criterion) -> list[np.ndarray]:
-    """The score of every hidden neuron of the fitted ``estimator``, one array per hidden layer."""
+def _neuron_scores(estimator, criterion, data: tuple = (None, None, None)) -> list[np.ndarray]:
+    """The score of every hidden neuron of the fitted ``estimator``, one array per hidden layer;
+    "taylor" scores on ``data``, ``(X, y, sample_weight)``."""
     module = _fitted_module(estimator)
     hidden_sizes = list(module.layer_sizes[1:-1])
     if callable(criterion):
         raw_scores = list(criterion(estimator))
+    elif criterion == "taylor":
+        if not hasattr(estimator, "hidden_neuron_sensitivity"):
+            raise TypeError(
+                f"criterion='taylor' needs the estimator's hidden_neuron_sensitivity(X, y); "
+                f"{type(estimator).__name__} has none."
+            )
+        raw_scores = estimator.hidden_neuron_sensitivity(*data)
     else:
         raw_scores = [s.detach().cpu().double().numpy() for s in module.neuron_scores(criterion)]
     scores = [np.asarray(s, dtype=np.float64).reshape(-1) for s in raw_scores]
@@ -212,7 +220,7 @@ def prune(
         A float is the fraction of hidden neurons to remove (rounded to the nearest integer),
         an int how many. With ``scope="layer"`` it applies to every hidden layer.
     criterion : {"mean_squared_weight", "effective"} or callable, default="mean_squared_weight"
-        See :class:`NeuronPruner`.
+        See :class:`NeuronPruner`; "taylor", which needs data, is refused here.
     scope : {"global", "layer"}, default="global"
         See :class:`NeuronPruner`.
     n_steps : int or sequence of float or int, default=1
@@ -240,6 +248,11 @@ def prune(
     24
     """
     _check_fitted_estimator(estimator)
+    if isinstance(criterion, str) and criterion == "taylor":
+        raise ValueError(
+            "criterion='taylor' needs data and the loss, which prune() does not take: use "
+            "NeuronPruner(estimator, criterion='taylor', prefit=True).fit(X, y)."
+        )
     pruned = NeuronPruner(
         estimator,
         amount=amount,
@@ -279,8 +292,9 @@ def pruning_curve(
         Its labels.
     amounts : sequence of float or int
         The amounts to prune, each as ``amount`` in :func:`prune`.
-    criterion : {"mean_squared_weight", "effective"} or callable, default="mean_squared_weight"
-        See :class:`NeuronPruner`.
+    criterion : {"mean_squared_weight", "effective", "taylor"} or callable, \
+            default="mean_squared_weight"
+        See :class:`NeuronPruner`; "taylor" scores on ``fine_tune_data``, which it requires.
     scope : {"global", "layer"}, default="global"
         See :class:`NeuronPruner`.
     scoring : str or callable, default=None
@@ -399,13 +413,19 @@ class NeuronPruner(
     amount : float in [0, 1) or int, default=0.3
         A float is the fraction of hidden neurons to remove (rounded to the nearest integer),
         an int how many. With ``scope="layer"`` it applies to every hidden layer.
-    criterion : {"mean_squared_weight", "effective"} or callable, default="mean_squared_weight"
+    criterion : {"mean_squared_weight", "effective", "taylor"} or callable, \
+            default="mean_squared_weight"
         How important a hidden neuron is: the mean of its squared incoming and outgoing weights
         (all of them together), on raw weights ("mean_squared_weight", the positional-neurons
         paper's) or effective weights, falloff applied ("effective"). For a particle network,
         whose weights are implied, the "raw" weight is the dipole alignment ``v_i . v_j`` and
-        the effective one the implied weight ``(v_i . v_j) * falloff(d_ij)``. A callable gets
-        the fitted estimator and returns one array of scores per hidden layer. Low scores go.
+        the effective one the implied weight ``(v_i . v_j) * falloff(d_ij)``. "taylor" is the
+        first-order Taylor estimate of the change of the loss on the data given to ``fit``
+        when the neuron is removed, the mean over the samples of ``|a * dloss/da|`` for its
+        activation ``a`` (Molchanov et al., 2017; see the estimator's
+        ``hidden_neuron_sensitivity``): it needs ``fit(X, y)`` even with ``prefit=True``, and
+        a forward and backward pass over ``X`` per step. A callable gets the fitted estimator
+        and returns one array of scores per hidden layer. Low scores go.
     scope : {"global", "layer"}, default="global"
         "global" ranks the hidden neurons of all layers together (the paper's); "layer" removes
         the same amount from each hidden layer.
@@ -486,7 +506,7 @@ class NeuronPruner(
             Interval(RealNotInt, 0, 1, closed="left"),
             Interval(Integral, 0, None, closed="left"),
         ],
-        "criterion": [StrOptions(set(CRITERIA)), callable],
+        "criterion": [StrOptions({*CRITERIA, "taylor"}), callable],
         "scope": [StrOptions({"global", "layer"})],
         "prefit": ["boolean"],
         "fine_tune_epochs": [Interval(Integral, 0, None, closed="left")],
@@ -522,7 +542,8 @@ class NeuronPruner(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The training data; ignored when ``prefit=True`` and ``fine_tune_epochs=0``.
+            The training data; ignored when ``prefit=True``, ``fine_tune_epochs=0`` and the
+            criterion is not "taylor".
         y : array-like of shape (n_samples,)
             The target class labels.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -535,19 +556,26 @@ class NeuronPruner(
         """
         weights = {} if sample_weight is None else {"sample_weight": sample_weight}
         _check_schedule(self.amount, self.n_steps)
+        taylor = isinstance(self.criterion, str) and self.criterion == "taylor"
+        if taylor and (X is None or y is None):
+            raise ValueError(
+                "criterion='taylor' scores the neurons on the data given to fit: call "
+                "fit(X, y) (with prefit=True too)."
+            )
+        data = (X, y, sample_weight)
         if self.prefit:
             _check_fitted_estimator(self.estimator)
             estimator = copy.deepcopy(self.estimator)
         else:
             estimator = clone(self.estimator).fit(X, y, **weights)
-        scores = _neuron_scores(estimator, self.criterion)
+        scores = _neuron_scores(estimator, self.criterion, data)
         minimum = self.min_neurons_per_layer
         _kept_neurons(scores, self.amount, self.scope, minimum)  # refuses too large an amount
         kept = [np.arange(len(layer_scores)) for layer_scores in scores]
         schedule = _removal_schedule([len(k) for k in kept], self.amount, self.scope, self.n_steps)
         for step, step_amount in enumerate(schedule):
             # Every step ranks the neurons of the network as the previous step left it.
-            step_scores = scores if step == 0 else _neuron_scores(estimator, self.criterion)
+            step_scores = scores if step == 0 else _neuron_scores(estimator, self.criterion, data)
             step_kept = _kept_neurons(step_scores, step_amount, self.scope, minimum)
             estimator.select_hidden_neurons(step_kept)
             kept = [before[now] for before, now in zip(kept, step_kept, strict=True)]
