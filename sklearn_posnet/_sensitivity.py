@@ -54,6 +54,8 @@ def taylor_sensitivity(net, X: torch.Tensor, target) -> list[np.ndarray]:
         One float64 array per hidden layer.
     """
     module = net.module_
+    if len(module.layer_sizes) == 2:
+        return []  # no hidden layer
     n_rows = len(X)
     weights = target[1] if isinstance(target, tuple) else None
     total_weight = float(weights.double().sum()) if weights is not None else float(n_rows)

@@ -163,3 +163,27 @@ def test_sensitivity_refuses_what_fit_refuses(fitted, digits):
         estimator.hidden_neuron_sensitivity(X_nan, y)
     with pytest.raises(ValueError, match="Negative values"):
         estimator.hidden_neuron_sensitivity(X, y, sample_weight=-np.ones(len(y)))
+
+
+@pytest.mark.parametrize("cls", [PositionalMLPClassifier, ParticleNetworkClassifier])
+def test_a_network_without_hidden_layers_has_no_sensitivities(digits, cls):
+    X, y = digits
+    estimator = cls(hidden_layer_sizes=(), max_iter=2, random_state=0).fit(X, y)
+    assert estimator.hidden_neuron_sensitivity(X, y) == []
+
+
+def test_rows_beyond_one_chunk_average_like_one(fitted, digits):
+    # 5,000 rows are scored in two chunks of unequal size; each row 25 times is the same mean.
+    X, y = digits
+    estimator = fitted["positional"]
+    once = estimator.hidden_neuron_sensitivity(X, y)
+    repeated = estimator.hidden_neuron_sensitivity(np.tile(X, (25, 1)), np.tile(y, 25))
+    weighted = estimator.hidden_neuron_sensitivity(
+        np.tile(X, (25, 1)), np.tile(y, 25), sample_weight=np.repeat([1.0, 0.0], [2500, 2500])
+    )
+    first_half = estimator.hidden_neuron_sensitivity(
+        np.tile(X, (25, 1))[:2500], np.tile(y, 25)[:2500]
+    )
+    for a, b, c, d in zip(once, repeated, weighted, first_half, strict=True):
+        assert_allclose(b, a, rtol=1e-5)
+        assert_allclose(c, d, rtol=1e-5)
