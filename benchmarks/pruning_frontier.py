@@ -168,18 +168,26 @@ def verdict(rows: list[dict]) -> str:
         )
     for budget in sorted({b for _, b in stats}):
         ranked = sorted(
-            (e["test_accuracy"], family) for (family, b), e in stats.items() if b == budget
+            (e["test_accuracy"], family, e["n_parameters"])
+            for (family, b), e in stats.items()
+            if b == budget
         )[::-1]
         lines.append(
-            f"{budget:.0%} removed: "
-            + ", ".join(f"{family} {accuracy:.4f}" for accuracy, family in ranked)
+            f"{budget:.0%} removed, best first (parameters left): "
+            + ", ".join(f"{family} {acc:.4f} ({n:,.0f})" for acc, family, n in ranked)
             + "."
         )
+    lines.append(
+        "The families keep different numbers of parameters at the same share of neurons (a "
+        "particle network has no weight matrices, and the neurons pruned first differ): compare "
+        "them at equal parameters in the plot."
+    )
     return "\n\n".join(lines)
 
 
 def plot(stem: Path, rows: list[dict]) -> None:
     stats = family_stats(rows)
+    budgets = sorted({float(e["budget"]) for e in stats})
 
     def draw(ax):
         for index, family in enumerate(FAMILIES):
@@ -197,7 +205,9 @@ def plot(stem: Path, rows: list[dict]) -> None:
         ax.grid(alpha=0.3)
         ax.legend()
         ax.set(
-            xlabel="parameters left (log scale); points: 0, 25, 50, 75% of hidden neurons removed",
+            xlabel="parameters left (log scale); points: "
+            + ", ".join(f"{budget:.0%}" for budget in budgets)
+            + " of the hidden neurons removed",
             ylabel="MNIST test accuracy",
             title="Iterative pruning with fine-tuning: the frontier of each family",
         )
