@@ -20,10 +20,12 @@ neurons removed, one budget after the other: each budget continues from the prev
 pruned and fine-tuned network with ``NeuronPruner(..., n_steps=--steps,
 fine_tune_epochs=--fine-tune)`` (neurons ranked globally by ``--criterion``, default the
 paper's mean squared weight, re-scored before every step, at least ``--min-neurons`` per
-layer, one epoch over the training images = one ``partial_fit``).
-Beside it, the one-shot pruning of the unpruned network to the same budget, without
+layer, one epoch over the training images = one ``partial_fit``). A budget's network has thus
+had the fine-tuning of the budgets before it too, and its accuracy can exceed that of a smaller
+budget. Beside it, the one-shot pruning of the unpruned network to the same budget, without
 fine-tuning. Per seed, family and budget the grid value with the best validation accuracy is
-chosen and its test accuracy reported; the table gives mean ± standard deviation over seeds.
+chosen and its test accuracy reported; the table gives mean ± standard deviation over seeds and
+lists the values chosen (over all seeds).
 
 Quick:  python benchmarks/pruning_frontier.py --quick
 Full:   OMP_NUM_THREADS=1 nice -n 10 python benchmarks/pruning_frontier.py --seeds 0 1 2
@@ -205,7 +207,7 @@ def plot(stem: Path, rows: list[dict]) -> None:
         ax.grid(alpha=0.3)
         ax.legend()
         ax.set(
-            xlabel="parameters left (log scale); points: "
+            xlabel="parameters left (log scale)\npoints: "
             + ", ".join(f"{budget:.0%}" for budget in budgets)
             + " of the hidden neurons removed",
             ylabel="MNIST test accuracy",
