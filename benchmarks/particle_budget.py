@@ -11,7 +11,10 @@ tries what a practitioner would against overfitting:
   (10% of the training images held out, stop after ``--patience`` epochs without improvement,
   the best epoch's parameters kept);
 - ``cosine + L2 <alpha>``: the same with the L2 penalty on the implied weights (``alpha``), the
-  weight decay of the dipoles' products, over ``--alphas``.
+  weight decay of the dipoles' products, over ``--alphas``;
+- ``cosine, <E> epochs``: the annealed learning rate over all the training images for ``E``
+  epochs (``--cosine-epochs``), without early stopping: longer training that ends at a small
+  learning rate.
 
 The networks train on ``--n-train`` MNIST training images; ``--n-validation`` others are the
 validation data on which the configuration is chosen per seed; the 10,000 test images are only
@@ -39,16 +42,27 @@ HIDDEN = (256, 128)
 MAX_PARAMETERS = 8000
 TARGET = 0.970
 COLUMNS = [
-    "seed", "config", "alpha", "schedule", "early_stopping", "epochs_run", "n_parameters",
-    "train_accuracy", "validation_accuracy", "test_accuracy", "fit_seconds",
+    "seed", "config", "alpha", "schedule", "early_stopping", "max_epochs", "epochs_run",
+    "n_parameters", "train_accuracy", "validation_accuracy", "test_accuracy", "fit_seconds",
 ]  # fmt: skip
 
 
 def configs(args) -> list[dict]:
-    found = [{"config": "lange", "alpha": 0.0, "schedule": "constant", "early_stopping": False}]
+    found = [
+        {"config": "lange", "alpha": 0.0, "schedule": "constant", "early_stopping": False,
+         "max_epochs": args.epochs}
+    ]  # fmt: skip
     for alpha in args.alphas:
         name = "cosine" if alpha == 0 else f"cosine + L2 {alpha:g}"
-        found.append({"config": name, "alpha": alpha, "schedule": "cosine", "early_stopping": True})
+        found.append(
+            {"config": name, "alpha": alpha, "schedule": "cosine", "early_stopping": True,
+             "max_epochs": args.epochs}
+        )  # fmt: skip
+    for epochs in args.cosine_epochs:
+        found.append(
+            {"config": f"cosine, {epochs} epochs", "alpha": 0.0, "schedule": "cosine",
+             "early_stopping": False, "max_epochs": epochs}
+        )  # fmt: skip
     return found
 
 
@@ -56,7 +70,9 @@ def make_model(config: dict, seed: int, args) -> ParticleNetworkClassifier:
     callbacks = []
     if config["schedule"] == "cosine":
         callbacks.append(
-            LRScheduler(policy=torch.optim.lr_scheduler.CosineAnnealingLR, T_max=args.epochs)
+            LRScheduler(
+                policy=torch.optim.lr_scheduler.CosineAnnealingLR, T_max=config["max_epochs"]
+            )
         )
     return ParticleNetworkClassifier(
         hidden_layer_sizes=HIDDEN,
@@ -65,7 +81,7 @@ def make_model(config: dict, seed: int, args) -> ParticleNetworkClassifier:
         solver="rmsprop",
         learning_rate_init=5e-3,
         batch_size=100,
-        max_iter=args.epochs,
+        max_iter=config["max_epochs"],
         alpha=config["alpha"],
         early_stopping=config["early_stopping"],
         n_iter_no_change=args.patience if config["early_stopping"] else np.inf,
@@ -156,9 +172,11 @@ def main(argv=None) -> None:
     arguments.add_argument("--n-train", type=int, default=50000)
     arguments.add_argument("--n-validation", type=int, default=10000)
     arguments.add_argument("--alphas", type=float, nargs="+", default=[0.0, 1e-3, 1e-2])
+    arguments.add_argument("--cosine-epochs", type=int, nargs="*", default=[50, 100])
     args = arguments.parse_args(argv)
     if args.quick:
         args.seeds, args.epochs, args.alphas = args.seeds[:1], 2, [1e-3]
+        args.cosine_epochs = [2]
         args.n_train, args.n_validation = 2000, 1000
     X_all, y_all, X_test, y_test = common.mnist(args, quick_train=3000, quick_test=1000)
     order = np.random.default_rng(12345).permutation(len(X_all))
@@ -171,7 +189,7 @@ def main(argv=None) -> None:
     notes = "\n\n".join(__doc__.split("\n\n")[1:3]) + (
         f"\n\nCommand: `python benchmarks/particle_budget.py {command}`; {len(X)} training "
         f"(of which the early-stopping configurations hold out 10%), {len(X_val)} validation "
-        f"and {len(X_test)} test images, at most {args.epochs} epochs. One shared CPU thread; "
+        f"and {len(X_test)} test images. One shared CPU thread; "
         "three seeds but few configurations, sized to the time left."
     )
     results = common.Results(
