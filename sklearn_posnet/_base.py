@@ -50,6 +50,7 @@ from . import _persistence
 from ._inference import InferenceCopy
 from ._outputs import output_for, target_of, validation_score
 from ._recording import RECORDER_NAME, recording_callbacks
+from ._sensitivity import taylor_sensitivity
 from ._threads import data_shape, forward_work, uses_threads
 from ._training import (
     DivergenceGuard,
@@ -303,6 +304,40 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
             without hidden layers).
         """
         return self._inference_forward(X, features=True).numpy()
+
+    @uses_threads(_training_work)
+    def hidden_neuron_sensitivity(self, X, y, sample_weight=None) -> list[np.ndarray]:
+        """First-order Taylor estimate of how much removing each hidden neuron changes the loss.
+
+        For hidden neuron ``i`` and sample ``n`` with activation ``a_ni`` and loss ``l_n`` (the
+        training loss, without penalty), the mean over the samples of ``|a_ni * dl_n/da_ni|``,
+        weighted by ``sample_weight`` (Molchanov et al., 2017): the criterion "taylor" of
+        :class:`~sklearn_posnet.pruning.NeuronPruner`. A neuron the output does not depend on
+        (zero outgoing weights, or zero activation on the data) scores 0.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to estimate on (the training data, typically).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Its targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights, as in :meth:`fit`; None weighs every sample 1.
+
+        Returns
+        -------
+        sensitivity : list of ndarray of shape (n_k,)
+            One float64 array per hidden layer, one non-negative score per neuron, in the
+            units of the loss.
+        """
+        check_is_fitted(self)
+        X, y = self._validate_training_data(X, y, new_network=False, incremental=True)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float32, ensure_non_negative=True
+            )
+        X_tensor, target = self._training_tensors(X, y, sample_weight)
+        return taylor_sensitivity(self.net_, X_tensor, target)
 
     def select_hidden_neurons(self, keep) -> BasePositionalNetwork:
         """Shrink the fitted network in place to the hidden neurons in ``keep``.
@@ -1224,7 +1259,7 @@ class BasePositionalRegressor(RegressorMixin, BasePositionalNetwork):
     def _encode_targets(self, y, new_network, incremental):
         y = y.reshape(len(y), -1)
         largest = float(np.abs(y).max(initial=0.0))
-        if largest > np.finfo(np.float32).max:
+        if largest > float(np.finfo(np.float32).max):
             raise ValueError(
                 f"y holds values up to {largest:.3g}, beyond float32's range, in which the "
                 "network trains. Scale y, e.g. with TransformedTargetRegressor(regressor, "

@@ -52,12 +52,20 @@ def _fitted_module(estimator) -> torch.nn.Module:
     return module
 
 
-def _neuron_scores(estimator, criterion) -> list[np.ndarray]:
-    """The score of every hidden neuron of the fitted ``estimator``, one array per hidden layer."""
+def _neuron_scores(estimator, criterion, data: tuple = (None, None, None)) -> list[np.ndarray]:
+    """The score of every hidden neuron of the fitted ``estimator``, one array per hidden layer;
+    "taylor" scores on ``data``, ``(X, y, sample_weight)``."""
     module = _fitted_module(estimator)
     hidden_sizes = list(module.layer_sizes[1:-1])
     if callable(criterion):
         raw_scores = list(criterion(estimator))
+    elif criterion == "taylor":
+        if not hasattr(estimator, "hidden_neuron_sensitivity"):
+            raise TypeError(
+                f"criterion='taylor' needs the estimator's hidden_neuron_sensitivity(X, y); "
+                f"{type(estimator).__name__} has none."
+            )
+        raw_scores = estimator.hidden_neuron_sensitivity(*data)
     else:
         raw_scores = [s.detach().cpu().double().numpy() for s in module.neuron_scores(criterion)]
     scores = [np.asarray(s, dtype=np.float64).reshape(-1) for s in raw_scores]
@@ -131,19 +139,56 @@ def _kept_neurons(
     return [np.flatnonzero(mask) for mask in keep_masks]
 
 
-def _removal_schedule(sizes: list[int], amount, scope: str, n_steps: int) -> list:
-    """How many neurons each of ``n_steps`` steps removes: the total (``amount`` of the
-    unpruned ``sizes``) spread evenly, cumulative counts rounded. With ``scope="layer"`` every
-    step's entry is a list of per-layer counts."""
+def _check_schedule(amount, n_steps) -> None:
+    """Refuse a list schedule that is not an increasing sequence of amounts of the kind of
+    ``amount`` (neuron counts or fractions) ending at ``amount``."""
+    if isinstance(n_steps, Integral):
+        return
+    steps = list(np.asarray(n_steps, dtype=object).reshape(-1)) if np.ndim(n_steps) <= 1 else None
+    counts = isinstance(amount, Integral)
+    kind = "neuron counts (ints)" if counts else "fractions (floats in (0, 1))"
+    if not steps or not all(
+        isinstance(step, Integral if counts else RealNotInt)
+        and not isinstance(step, bool)
+        and np.isfinite(step)
+        and 0 < step
+        and (counts or step < 1)
+        for step in steps
+    ):
+        raise ValueError(
+            f"n_steps={n_steps!r}: a schedule must be a non-empty 1-D sequence of positive "
+            f"{kind}, the kind of amount={amount!r}: the cumulative amount removed after each "
+            "step."
+        )
+    if any(later <= earlier for earlier, later in itertools.pairwise(steps)):
+        raise ValueError(
+            f"n_steps={n_steps!r}: the cumulative amounts of a schedule must increase strictly."
+        )
+    if steps[-1] != amount:
+        raise ValueError(
+            f"n_steps={n_steps!r}: the schedule must end at amount={amount!r} (its last entry is "
+            "the total amount removed)."
+        )
 
-    def spread(total: int) -> list[int]:
-        cumulative = [round(total * step / n_steps) for step in range(n_steps + 1)]
+
+def _removal_schedule(sizes: list[int], amount, scope: str, n_steps) -> list:
+    """How many neurons each step removes. An int ``n_steps`` spreads the total (``amount`` of
+    the unpruned ``sizes``) evenly over that many steps, cumulative counts rounded; a sequence
+    gives the cumulative amount (of the unpruned ``sizes``) removed after each step. With
+    ``scope="layer"`` every step's entry is a list of per-layer counts."""
+
+    def spread(size: int) -> list[int]:
+        if isinstance(n_steps, Integral):
+            total = _n_removed(amount, size)
+            cumulative = [round(total * step / n_steps) for step in range(n_steps + 1)]
+        else:
+            cumulative = [0, *(_n_removed(step, size) for step in n_steps)]
         return [int(b - a) for a, b in itertools.pairwise(cumulative)]
 
     if scope == "layer":
-        per_layer = [spread(_n_removed(amount, size)) for size in sizes]
+        per_layer = [spread(size) for size in sizes]
         return [list(counts) for counts in zip(*per_layer, strict=True)]
-    return spread(_n_removed(amount, sum(sizes)))
+    return spread(sum(sizes))
 
 
 def _check_fitted_estimator(estimator) -> None:
@@ -162,7 +207,7 @@ def prune(
     *,
     criterion: str | Callable = "mean_squared_weight",
     scope: str = "global",
-    n_steps: int = 1,
+    n_steps: int | Sequence[float | int] = 1,
     min_neurons_per_layer: int = 1,
 ):
     """Return a pruned copy of a fitted estimator, with its hidden neurons physically removed.
@@ -175,12 +220,14 @@ def prune(
         A float is the fraction of hidden neurons to remove (rounded to the nearest integer),
         an int how many. With ``scope="layer"`` it applies to every hidden layer.
     criterion : {"mean_squared_weight", "effective"} or callable, default="mean_squared_weight"
-        See :class:`NeuronPruner`.
+        See :class:`NeuronPruner`; "taylor", which needs data, is refused here.
     scope : {"global", "layer"}, default="global"
         See :class:`NeuronPruner`.
-    n_steps : int, default=1
-        Remove ``amount`` in this many steps, the neurons re-scored before each (without
-        fine-tuning, which needs data: use :class:`NeuronPruner` with ``fine_tune_epochs``).
+    n_steps : int or sequence of float or int, default=1
+        Remove ``amount`` in this many steps, or in steps that bring the amount removed to each
+        entry of a sequence in turn (see :class:`NeuronPruner`), the neurons re-scored before
+        each (without fine-tuning, which needs data: use :class:`NeuronPruner` with
+        ``fine_tune_epochs``).
     min_neurons_per_layer : int, default=1
         See :class:`NeuronPruner`.
 
@@ -201,6 +248,11 @@ def prune(
     24
     """
     _check_fitted_estimator(estimator)
+    if isinstance(criterion, str) and criterion == "taylor":
+        raise ValueError(
+            "criterion='taylor' needs data and the loss, which prune() does not take: use "
+            "NeuronPruner(estimator, criterion='taylor', prefit=True).fit(X, y)."
+        )
     pruned = NeuronPruner(
         estimator,
         amount=amount,
@@ -240,8 +292,9 @@ def pruning_curve(
         Its labels.
     amounts : sequence of float or int
         The amounts to prune, each as ``amount`` in :func:`prune`.
-    criterion : {"mean_squared_weight", "effective"} or callable, default="mean_squared_weight"
-        See :class:`NeuronPruner`.
+    criterion : {"mean_squared_weight", "effective", "taylor"} or callable, \
+            default="mean_squared_weight"
+        See :class:`NeuronPruner`; "taylor" scores on ``fine_tune_data``, which it requires.
     scope : {"global", "layer"}, default="global"
         See :class:`NeuronPruner`.
     scoring : str or callable, default=None
@@ -371,13 +424,19 @@ class NeuronPruner(
     amount : float in [0, 1) or int, default=0.3
         A float is the fraction of hidden neurons to remove (rounded to the nearest integer),
         an int how many. With ``scope="layer"`` it applies to every hidden layer.
-    criterion : {"mean_squared_weight", "effective"} or callable, default="mean_squared_weight"
+    criterion : {"mean_squared_weight", "effective", "taylor"} or callable, \
+            default="mean_squared_weight"
         How important a hidden neuron is: the mean of its squared incoming and outgoing weights
         (all of them together), on raw weights ("mean_squared_weight", the positional-neurons
         paper's) or effective weights, falloff applied ("effective"). For a particle network,
         whose weights are implied, the "raw" weight is the dipole alignment ``v_i . v_j`` and
-        the effective one the implied weight ``(v_i . v_j) * falloff(d_ij)``. A callable gets
-        the fitted estimator and returns one array of scores per hidden layer. Low scores go.
+        the effective one the implied weight ``(v_i . v_j) * falloff(d_ij)``. "taylor" is the
+        first-order Taylor estimate of the change of the loss on the data given to ``fit``
+        when the neuron is removed, the mean over the samples of ``|a * dloss/da|`` for its
+        activation ``a`` (Molchanov et al., 2017; see the estimator's
+        ``hidden_neuron_sensitivity``): it needs ``fit(X, y)`` even with ``prefit=True``, and
+        a forward and backward pass over ``X`` per step. A callable gets the fitted estimator
+        and returns one array of scores per hidden layer. Low scores go.
     scope : {"global", "layer"}, default="global"
         "global" ranks the hidden neurons of all layers together (the paper's); "layer" removes
         the same amount from each hidden layer.
@@ -388,11 +447,15 @@ class NeuronPruner(
         Epochs of further training of the pruned network on the data given to ``fit`` (one
         ``partial_fit`` call each) after every pruning step, with an optimizer rebuilt on the
         pruned parameters.
-    n_steps : int, default=1
+    n_steps : int or sequence of float or int, default=1
         Prune iteratively: remove ``amount`` in this many steps of (nearly) equal size, each
         ranking the neurons of the network the previous step left (scores are recomputed) and
         followed by ``fine_tune_epochs`` epochs of fine-tuning, the schedule of iterative
-        structured pruning. ``1`` prunes in one shot.
+        structured pruning. ``1`` prunes in one shot. A sequence is the schedule itself: the
+        cumulative amount removed after each step, of the kind of ``amount`` (fractions or
+        neuron counts of the unpruned network), strictly increasing and ending at ``amount``;
+        e.g. ``amount=0.5, n_steps=[0.3, 0.45, 0.5]`` removes most neurons first and fewer as
+        the network gets small.
     min_neurons_per_layer : int, default=1
         Every hidden layer keeps at least this many neurons (all of them if it has fewer): its
         best ones are never ranked against the others. An amount that leaves fewer raises.
@@ -429,7 +492,9 @@ class NeuronPruner(
     and all other hidden neurons are ranked together; ties go in layer order, then neuron
     order. With ``n_steps > 1``, step ``s`` removes the neurons that bring the count removed so
     far to ``round(total * s / n_steps)``, ``total`` being what ``amount`` removes from the
-    unpruned network (per layer with ``scope="layer"``).
+    unpruned network (per layer with ``scope="layer"``); with a sequence, to what its ``s``-th
+    entry removes from the unpruned network, rounded the same way (a step whose rounded count
+    does not grow removes nothing and only fine-tunes).
 
     Examples
     --------
@@ -452,11 +517,11 @@ class NeuronPruner(
             Interval(RealNotInt, 0, 1, closed="left"),
             Interval(Integral, 0, None, closed="left"),
         ],
-        "criterion": [StrOptions(set(CRITERIA)), callable],
+        "criterion": [StrOptions({*CRITERIA, "taylor"}), callable],
         "scope": [StrOptions({"global", "layer"})],
         "prefit": ["boolean"],
         "fine_tune_epochs": [Interval(Integral, 0, None, closed="left")],
-        "n_steps": [Interval(Integral, 1, None, closed="left")],
+        "n_steps": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "min_neurons_per_layer": [Interval(Integral, 1, None, closed="left")],
     }
 
@@ -488,7 +553,8 @@ class NeuronPruner(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The training data; ignored when ``prefit=True`` and ``fine_tune_epochs=0``.
+            The training data; ignored when ``prefit=True``, ``fine_tune_epochs=0`` and the
+            criterion is not "taylor".
         y : array-like of shape (n_samples,)
             The targets: class labels, or values for a regressor.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -500,19 +566,27 @@ class NeuronPruner(
             The fitted pruner.
         """
         weights = {} if sample_weight is None else {"sample_weight": sample_weight}
+        _check_schedule(self.amount, self.n_steps)
+        taylor = isinstance(self.criterion, str) and self.criterion == "taylor"
+        if taylor and (X is None or y is None):
+            raise ValueError(
+                "criterion='taylor' scores the neurons on the data given to fit: call "
+                "fit(X, y) (with prefit=True too)."
+            )
+        data = (X, y, sample_weight)
         if self.prefit:
             _check_fitted_estimator(self.estimator)
             estimator = copy.deepcopy(self.estimator)
         else:
             estimator = clone(self.estimator).fit(X, y, **weights)
-        scores = _neuron_scores(estimator, self.criterion)
+        scores = _neuron_scores(estimator, self.criterion, data)
         minimum = self.min_neurons_per_layer
         _kept_neurons(scores, self.amount, self.scope, minimum)  # refuses too large an amount
         kept = [np.arange(len(layer_scores)) for layer_scores in scores]
         schedule = _removal_schedule([len(k) for k in kept], self.amount, self.scope, self.n_steps)
         for step, step_amount in enumerate(schedule):
             # Every step ranks the neurons of the network as the previous step left it.
-            step_scores = scores if step == 0 else _neuron_scores(estimator, self.criterion)
+            step_scores = scores if step == 0 else _neuron_scores(estimator, self.criterion, data)
             step_kept = _kept_neurons(step_scores, step_amount, self.scope, minimum)
             estimator.select_hidden_neurons(step_kept)
             kept = [before[now] for before, now in zip(kept, step_kept, strict=True)]

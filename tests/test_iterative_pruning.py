@@ -130,3 +130,91 @@ def test_steps_give_the_same_network_as_the_modules_own_selection(fitted):
     module.select_hidden_neurons([torch.as_tensor(k) for k in pruner.kept_neurons_])
     for a, b in zip(module.state_dict().values(), pruner.estimator_.module_.state_dict().values()):
         assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("amount", "schedule", "scored_sizes"),
+    [
+        # Fractions of the 20 unpruned neurons: cumulative 6, 9, 10 removed.
+        (0.5, [0.3, 0.45, 0.5], [20, 14, 11]),
+        (0.5, np.array([0.3, 0.45, 0.5]), [20, 14, 11]),
+        # Neuron counts: 4, then 3 more.
+        (7, [4, 7], [20, 16]),
+        (7, (7,), [20]),
+    ],
+)
+def test_a_schedule_gives_the_cumulative_amount_after_each_step(
+    fitted, amount, schedule, scored_sizes
+):
+    criterion = RecordingCriterion()
+    pruner = NeuronPruner(
+        fitted["positional"], amount=amount, criterion=criterion, prefit=True, n_steps=schedule
+    ).fit(None)
+    assert [sum(sizes) for sizes in criterion.sizes] == scored_sizes
+    total = amount if isinstance(amount, int) else round(amount * 20)
+    assert sum(pruner.estimator_.hidden_layer_sizes) == 20 - total
+    assert pruner.n_steps is schedule  # the parameter stays as given
+
+
+def test_a_schedule_of_the_even_steps_is_the_int_schedule(fitted):
+    # n_steps=3 removes cumulative 3, 7 and 10 of the 20 neurons.
+    estimator = fitted["particle"]
+    even = NeuronPruner(estimator, amount=10, prefit=True, n_steps=3).fit(None)
+    listed = NeuronPruner(estimator, amount=10, prefit=True, n_steps=[3, 7, 10]).fit(None)
+    uneven = NeuronPruner(estimator, amount=10, prefit=True, n_steps=[8, 10]).fit(None)
+    for a, b in zip(even.kept_neurons_, listed.kept_neurons_, strict=True):
+        assert_array_equal(a, b)
+    assert sum(map(len, uneven.kept_neurons_)) == sum(map(len, even.kept_neurons_)) == 10
+    # prune takes the same schedule.
+    assert prune(estimator, 0.5, n_steps=[0.1, 0.5]).hidden_layer_sizes == tuple(
+        NeuronPruner(estimator, amount=0.5, prefit=True, n_steps=[0.1, 0.5])
+        .fit(None)
+        .estimator_.hidden_layer_sizes
+    )
+
+
+def test_a_schedule_with_layer_scope_and_fine_tuning(fitted, digits):
+    X, y = digits
+    estimator = fitted["positional"]
+    criterion = RecordingCriterion()
+    pruner = NeuronPruner(
+        estimator, amount=0.5, scope="layer", criterion=criterion, prefit=True,
+        n_steps=[0.25, 0.5], fine_tune_epochs=1,
+    ).fit(X, y)  # fmt: skip
+    # Layer 1: 3 then 6 of 12 removed; layer 2: 2 then 4 of 8.
+    assert criterion.sizes == [(12, 8), (9, 6)]
+    assert pruner.estimator_.hidden_layer_sizes == (6, 4)
+    assert len(pruner.estimator_.loss_curve_) == len(estimator.loss_curve_) + 2
+
+
+@pytest.mark.parametrize(
+    ("amount", "schedule", "message"),
+    [
+        (0.5, [0.45, 0.3, 0.5], "increase strictly"),
+        (0.5, [0.3, 0.3, 0.5], "increase strictly"),
+        (0.5, [0.2, 0.4], "end at amount=0.5"),
+        (0.5, [0.2, 0.6], "end at amount=0.5"),
+        (0.5, [2, 5], r"fractions \(floats in \(0, 1\)\)"),
+        (5, [0.1, 5], r"neuron counts \(ints\)"),
+        (5, [True, 5], r"neuron counts \(ints\)"),
+        (0.5, [0.0, 0.5], "positive"),
+        (0.5, [-0.1, 0.5], "positive"),
+        (0.5, [float("nan"), 0.5], "positive"),
+        (0.5, [], "non-empty 1-D"),
+        (0.5, [[0.2], [0.5]], "non-empty 1-D"),
+        (0, [0], "positive"),
+    ],
+)
+def test_bad_schedule_lists_are_refused(fitted, amount, schedule, message):
+    estimator = fitted["positional"]
+    with pytest.raises(ValueError, match=message):
+        NeuronPruner(estimator, amount=amount, prefit=True, n_steps=schedule).fit(None)
+    with pytest.raises(ValueError, match=message):
+        prune(estimator, amount, n_steps=schedule)
+
+
+def test_a_schedule_that_is_not_array_like_is_refused(fitted):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="n_steps"):
+        NeuronPruner(fitted["positional"], prefit=True, n_steps="0.3").fit(None)

@@ -212,6 +212,26 @@ class ParticleNetwork(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_with_penalty(x)[0]
 
+    def forward_with_hidden(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """The logits and the activations of every hidden layer, which stay in the autograd
+        graph (for gradients of the loss with respect to the activations).
+
+        Parameters
+        ----------
+        x : Tensor of shape (B, N_0)
+
+        Returns
+        -------
+        logits : Tensor of shape (B, N_L)
+        hidden : list of Tensor of shape (B, N_k)
+            One tensor per hidden layer, in layer order.
+        """
+        hidden = []
+        for layer in range(self.n_layers - 1):
+            x = self._activation(self._layer_output(x, layer))
+            hidden.append(x)
+        return self._layer_output(x, self.n_layers - 1), hidden
+
     def forward_with_penalty(
         self, x: torch.Tensor, *, l2: float = 0.0
     ) -> tuple[torch.Tensor, torch.Tensor]:
