@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as common
 
 from sklearn_posnet import ParticleNetworkClassifier, PositionalMLPClassifier
-from sklearn_posnet.pruning import NeuronPruner, prune
+from sklearn_posnet.pruning import NeuronPruner
 
 HIDDEN = (112, 56, 50, 50, 50)
 BUDGETS = [0.0, 0.25, 0.5, 0.75, 0.9]
@@ -230,16 +230,12 @@ def prune_to_budgets(estimator, budgets, X, y, X_val, y_val, X_test, y_test, arg
     for budget in budgets:
         start = time.perf_counter()
         n_removed = round(budget * n_hidden)
-        one_shot = (
-            prune(
-                estimator,
-                n_removed,
-                criterion=args.criterion,
+        one_shot = estimator
+        if n_removed:
+            one_shot = NeuronPruner(
+                estimator, amount=n_removed, criterion=args.criterion, prefit=True,
                 min_neurons_per_layer=args.min_neurons,
-            )
-            if n_removed
-            else estimator
-        )
+            ).fit(X, y).estimator_  # fmt: skip
         more = n_removed - (n_hidden - sum(current.hidden_layer_sizes))
         if more:
             current = NeuronPruner(
@@ -267,6 +263,9 @@ def main(argv=None) -> None:
     arguments.add_argument("--fine-tune", type=int, default=2, help="epochs after each step")
     arguments.add_argument(
         "--criterion", default="mean_squared_weight", help="NeuronPruner's criterion"
+    )
+    arguments.add_argument(
+        "--families", nargs="+", choices=FAMILIES, default=FAMILIES, help="families to run"
     )
     arguments.add_argument("--min-neurons", type=int, default=5, help="per hidden layer")
     arguments.add_argument(
@@ -305,7 +304,7 @@ def main(argv=None) -> None:
         resume=args.resume,
     )  # fmt: skip
     for seed in args.seeds:
-        for family in FAMILIES:
+        for family in args.families:
             for strength in grid(family, args):
                 if results.done(seed=seed, family=family, strength=strength,
                                 budget=args.budgets[-1]):  # fmt: skip
