@@ -179,11 +179,12 @@ def verdict(rows: list[dict]) -> str:
             + ", ".join(f"{family} {acc:.4f} ({n:,.0f})" for acc, family, n in ranked)
             + "."
         )
-    lines.append(
-        "The families keep different numbers of parameters at the same share of neurons (a "
-        "particle network has no weight matrices, and the neurons pruned first differ): compare "
-        "them at equal parameters in the plot."
-    )
+    if len({family for family, _ in stats}) > 1:
+        lines.append(
+            "The families keep different numbers of parameters at the same share of neurons "
+            "(a particle network has no weight matrices, and the neurons pruned first differ): "
+            "compare them at equal parameters in the plot."
+        )
     return "\n\n".join(lines)
 
 
