@@ -1075,9 +1075,7 @@ class BasePositionalClassifier(ClassifierMixin, BasePositionalNetwork):
             The log-probability of each class (or label), in the order of ``classes_``.
         """
         raw = self._inference_forward(X)
-        if self.out_activation_ == "logistic":
-            return torch.nn.functional.logsigmoid(raw).numpy()
-        return torch.log_softmax(raw, dim=1).numpy()
+        return output_for(self.out_activation_).log_activate(raw).numpy()
 
     def predict(self, X):
         """Predict using the trained model.
@@ -1093,10 +1091,9 @@ class BasePositionalClassifier(ClassifierMixin, BasePositionalNetwork):
             The predicted classes, as labels from ``classes_``; for multilabel targets, an
             indicator matrix (1 where a label's probability exceeds 0.5).
         """
-        raw = self._inference_forward(X)
-        if self.out_activation_ == "logistic":
-            return (raw > 0).numpy().astype(np.int64)
-        return self.classes_[raw.argmax(dim=1).numpy()]
+        raw = self._inference_forward(X)  # checks that the estimator is fitted
+        decided = output_for(self.out_activation_).decide(raw).numpy()
+        return decided if decided.ndim == 2 else self.classes_[decided]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

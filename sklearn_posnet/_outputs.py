@@ -46,6 +46,17 @@ class Output(torch.nn.Module):
         """The predicted values (probabilities, regression values) from the raw outputs."""
         raise NotImplementedError
 
+    @staticmethod
+    def log_activate(raw: torch.Tensor) -> torch.Tensor:
+        """The logarithm of :meth:`activate`, computed stably (classifiers' outputs)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def decide(raw: torch.Tensor) -> torch.Tensor:
+        """The predicted classes: class indices, or an indicator matrix for multilabel outputs
+        (classifiers' outputs)."""
+        raise NotImplementedError
+
     def score(self, raw: torch.Tensor, target: torch.Tensor, weights=None) -> float:
         """The validation score of the raw outputs against the targets (higher is better)."""
         raise NotImplementedError
@@ -71,9 +82,17 @@ class Softmax(Output):
     def activate(raw):
         return torch.softmax(raw, dim=1)
 
+    @staticmethod
+    def log_activate(raw):
+        return torch.log_softmax(raw, dim=1)
+
+    @staticmethod
+    def decide(raw):
+        return raw.argmax(dim=1)
+
     def score(self, raw, target, weights=None):
         """Accuracy (weighted by the sample weights, if any)."""
-        correct = (raw.argmax(dim=1).cpu() == target.cpu()).double()
+        correct = (self.decide(raw).cpu() == target.cpu()).double()
         if weights is None:
             return float(correct.mean())
         weights = weights.cpu().double()
@@ -93,10 +112,19 @@ class Logistic(Output):
     def activate(raw):
         return torch.sigmoid(raw)
 
+    @staticmethod
+    def log_activate(raw):
+        return F.logsigmoid(raw)
+
+    @staticmethod
+    def decide(raw):
+        """1 where a label's probability exceeds 0.5."""
+        return (raw > 0).to(torch.int64)
+
     def score(self, raw, target, weights=None):
         """Subset accuracy: the share of samples whose every label is right (scikit-learn's
         ``accuracy_score`` on indicator matrices)."""
-        predicted = (raw > 0).cpu().numpy()
+        predicted = self.decide(raw).cpu().numpy().astype(bool)
         return float(
             accuracy_score(target.cpu().numpy() > 0.5, predicted, sample_weight=_np(weights))
         )
