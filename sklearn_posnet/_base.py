@@ -1,6 +1,10 @@
-"""What every estimator shares: validation, building and driving the skorch net, fitted attributes.
+"""The scikit-learn contract every estimator shares: validation, the fit sequence, inference.
 
-:class:`BasePositionalNetwork` holds all of it; :class:`BasePositionalClassifier` and
+:class:`BasePositionalNetwork` is assembled from one mixin per job: :class:`~._network.
+NetworkBuilding` builds the skorch net and configures each call, :class:`~._fitted.
+FittedAttributes` reads the fitted attributes from where they live, :class:`~._resizing.Resizing`
+changes the fitted network's size (pruning's door, growth), and :class:`~._persistence.
+Persistence` saves and loads. :class:`BasePositionalClassifier` and
 :class:`BasePositionalRegressor` add what their kind of target needs (encoding ``y``, the output
 layer's meaning, ``predict``), as scikit-learn's ``MLPClassifier`` and ``MLPRegressor`` do over
 their common base.
@@ -15,7 +19,6 @@ attributes are read from those callbacks.
 from __future__ import annotations
 
 import contextlib
-import copy
 import time
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -25,7 +28,6 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
@@ -44,65 +46,24 @@ from sklearn.utils.validation import (
     column_or_1d,
     validate_data,
 )
-from skorch.callbacks import Callback, EpochScoring, ProgressBar
 
-from . import _persistence
-from ._inference import InferenceCopy
-from ._outputs import output_for, target_of, validation_score
-from ._recording import RECORDER_NAME, recording_callbacks
+from ._fitted import FittedAttributes
+from ._network import SOLVERS, NetworkBuilding, Penalty, as_tensor
+from ._network import torch_generator as _torch_generator  # noqa: F401 (tests import it here)
+from ._outputs import output_for
+from ._persistence import Persistence
+from ._resizing import Resizing
 from ._sensitivity import taylor_sensitivity
 from ._threads import data_shape, forward_work, uses_threads
-from ._training import (
-    DivergenceGuard,
-    EpochLog,
-    HoldOutSplit,
-    InverseScaling,
-    KeepBestEpoch,
-    LbfgsStopping,
-    PlateauStopping,
-    PosNet,
-    TensorBatches,
-    TensorDataset,
-    TrainingCurves,
-    TrainingDiverged,
-)
+from ._training import TrainingDiverged
 from ._validation import DEVICES, check_label_types
 from .nn._extended_range import recompute_overflowing_rows
 from .nn.activations import ACTIVATIONS
 
 __all__ = ["BasePositionalClassifier", "BasePositionalNetwork", "BasePositionalRegressor"]
 
-_SOLVERS = {
-    "adam": torch.optim.Adam,
-    "rmsprop": torch.optim.RMSprop,
-    "sgd": torch.optim.SGD,
-    "lbfgs": torch.optim.LBFGS,
-}
-# Loss evaluations one L-BFGS iteration may spend: the first, and scipy's default of at most
-# 20 in the line search (MLPClassifier's lbfgs is scipy's).
-_LBFGS_EVALUATIONS_PER_ITERATION = 21
 # Rows per forward pass at prediction time: bounds the activations' memory on large inputs.
 _PREDICT_CHUNK = 8192
-
-
-def _as_tensor(array: np.ndarray, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """``array`` as a tensor on ``device``: shares memory where it can, never a read-only buffer.
-
-    Views torch cannot wrap (read-only, or with a negative stride: ``X[::-1]``, ``np.flip``) are
-    copied first.
-    """
-    if not array.flags.writeable or any(stride < 0 for stride in array.strides):
-        array = array.copy()
-    return torch.as_tensor(array, dtype=dtype, device=device)
-
-
-def _torch_generator(random_state) -> torch.Generator:
-    """A torch generator seeded from ``random_state`` without touching any global random state."""
-    if random_state is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    else:
-        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-    return torch.Generator().manual_seed(seed)
 
 
 def _training_work(estimator, X) -> int:
@@ -124,58 +85,6 @@ def _inference_work(estimator, X) -> int:
     return forward_work(estimator.net_.module_.layer_sizes, min(data_shape(X)[0], _PREDICT_CHUNK))
 
 
-class _Penalty:
-    """The regularization added to each training batch's loss, as keyword arguments of the
-    module's ``forward_with_penalty``.
-
-    ``alpha`` is MLPClassifier's: ``0.5 * alpha * sum(W**2) / batch_size`` over the weight
-    matrices; ``distance_alpha`` weighs the module's ``distance_penalty()``.
-    """
-
-    def __init__(self, alpha: float = 0.0, distance_alpha: float = 0.0):
-        self.alpha = alpha
-        self.distance_alpha = distance_alpha
-
-    def __call__(self, batch_size: int) -> dict:
-        weights = {"l2": 0.5 * self.alpha / batch_size}
-        if self.distance_alpha:
-            weights["distance"] = self.distance_alpha
-        return weights
-
-
-#: Names of the callbacks every network gets; a user's callbacks take other names.
-_OWN_CALLBACKS = (
-    "divergence",
-    "valid_acc",
-    "valid_r2",
-    "curves",
-    "plateau",
-    "schedule",
-    "lbfgs",
-    "best_epoch",
-    RECORDER_NAME,
-)
-
-
-def _same_value(a, b) -> bool:
-    """Whether two parameter values are equal (arrays and sequences element-wise)."""
-    if a is b:
-        return True
-    if isinstance(a, (np.ndarray, list, tuple)) or isinstance(b, (np.ndarray, list, tuple)):
-        try:
-            return np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object))
-        except (TypeError, ValueError):
-            return False
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return False
-
-
-def _hidden_sizes(value) -> tuple:
-    return (value,) if isinstance(value, Integral) else tuple(value)
-
-
 def _stochastic_solver(estimator) -> bool:
     """Whether ``partial_fit`` is available: as MLPClassifier's, not with ``solver="lbfgs"``."""
     if estimator.solver == "lbfgs":
@@ -186,7 +95,9 @@ def _stochastic_solver(estimator) -> bool:
     return True
 
 
-class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
+class BasePositionalNetwork(
+    Persistence, FittedAttributes, NetworkBuilding, Resizing, BaseEstimator, metaclass=ABCMeta
+):
     """Base class of the estimators: the scikit-learn contract around a skorch net.
 
     Subclasses say which torch module to build (:meth:`_build_module`), which parameters define
@@ -202,7 +113,7 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "solver": [StrOptions(set(_SOLVERS))],
+        "solver": [StrOptions(set(SOLVERS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
@@ -242,9 +153,9 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
         """Return the torch module for ``n_features`` inputs and ``n_outputs`` logits, built from
         ``params`` (a ``get_params()`` dictionary; the current parameters when None)."""
 
-    def _penalty(self) -> _Penalty | None:
+    def _penalty(self) -> Penalty | None:
         """The training penalty (None for none)."""
-        return _Penalty(alpha=self.alpha) if self.alpha else None
+        return Penalty(alpha=self.alpha) if self.alpha else None
 
     def _module_callbacks(self, params: dict) -> list:
         """Callbacks the module needs, as ``(name, callback)`` pairs, built from ``params``."""
@@ -339,241 +250,6 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
         X_tensor, target = self._training_tensors(X, y, sample_weight)
         return taylor_sensitivity(self.net_, X_tensor, target)
 
-    def select_hidden_neurons(self, keep) -> BasePositionalNetwork:
-        """Shrink the fitted network in place to the hidden neurons in ``keep``.
-
-        The door :class:`~sklearn_posnet.NeuronPruner` goes through: the module drops the other
-        neurons' weights, biases and positions; ``hidden_layer_sizes`` (and the configuration
-        the network was built with) become the new sizes; the optimizer is rebuilt on the new
-        parameter tensors (the old one would hold the removed tensors and silently train
-        nothing); the recorded positions keep the kept neurons' trajectories.
-
-        Parameters
-        ----------
-        keep : sequence of array-like of int
-            For every hidden layer, the indices of the neurons to keep (at least one).
-
-        Returns
-        -------
-        self : object
-            The estimator, with fewer hidden neurons.
-        """
-        check_is_fitted(self)
-        module = self.net_.module_
-        device = next(module.parameters()).device
-        keep = [np.asarray(k, dtype=np.int64).reshape(-1) for k in keep]
-        module.select_hidden_neurons([torch.as_tensor(k, device=device) for k in keep])
-        sizes = tuple(int(n) for n in module.layer_sizes[1:-1])
-        self.hidden_layer_sizes = sizes
-        self._built_with["hidden_layer_sizes"] = sizes
-        self.net_.initialize_optimizer()
-        recorder = self.net_.callback(RECORDER_NAME)
-        if recorder is not None:
-            recorder.select_hidden_neurons(keep)
-        return self
-
-    def grow_hidden_neurons(
-        self,
-        hidden_layer: int,
-        n_new: int,
-        *,
-        positions=None,
-        X=None,
-        y=None,
-        n_candidates: int = 10,
-        random_state=None,
-    ):
-        """Add hidden neurons to the fitted network, leaving its predictions unchanged.
-
-        The module appends the new neurons (see ``grow_hidden`` of
-        :class:`~sklearn_posnet.nn.PositionalMLP` and :class:`~sklearn_posnet.nn.ParticleNetwork`):
-        their outgoing weights (or dipoles) are zero, so ``predict_proba`` returns the same
-        probabilities, and further training (``partial_fit``, or ``fit`` with
-        ``warm_start=True``) makes them contribute. ``hidden_layer_sizes`` becomes the new sizes,
-        the optimizer starts afresh on the new parameter tensors (its moment estimates are
-        dropped, as after pruning), and the frames of ``positions_history_`` recorded so far
-        show the new neurons at their birth positions.
-
-        With ``X`` and ``y``, the loss gradient chooses where: ``n_candidates * n_new``
-        candidates are drawn near existing neurons, and the ``n_new`` whose parameters have the
-        largest gradient of the loss on ``(X, y)`` (the module's ``neuron_gradient_norms``: the
-        candidates that training would first use most) are kept.
-
-        Parameters
-        ----------
-        hidden_layer : int
-            Which hidden layer grows: 0 for the first.
-        n_new : int
-            How many neurons to add; they become the last ``n_new`` neurons of that layer.
-        positions : array-like of shape (n_new, dim), default=None
-            Where to put them; by default each goes near a randomly chosen neuron of its layer.
-            Not with ``X`` and ``y``.
-        X : array-like of shape (n_samples, n_features), default=None
-            Data on which the loss gradient picks the candidates (with ``y``); in one batch.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
-            Its targets.
-        n_candidates : int, default=10
-            Candidates drawn per new neuron when ``X`` and ``y`` are given.
-        random_state : int, RandomState instance or None, default=None
-            Seeds the new neurons' positions and weights; None draws from the estimator's own
-            random generator (so a fit with a fixed ``random_state`` grows reproducibly).
-
-        Returns
-        -------
-        self : object
-            The grown estimator.
-        """
-        check_is_fitted(self)
-        guided = X is not None or y is not None
-        if guided:
-            if X is None or y is None:
-                raise ValueError("X and y go together: give both to choose by the gradient.")
-            if positions is not None:
-                raise ValueError("Give positions, or X and y to choose them, not both.")
-            if not isinstance(n_candidates, Integral) or isinstance(n_candidates, bool):
-                raise ValueError(f"n_candidates must be an int >= 1, got {n_candidates!r}.")
-            if n_candidates < 1:
-                raise ValueError(f"n_candidates must be an int >= 1, got {n_candidates!r}.")
-            X, y = self._validate_training_data(X, y, new_network=False, incremental=True)
-        module = self.net_.module_
-        generator = self._generator if random_state is None else _torch_generator(random_state)
-        n_drawn = n_new * n_candidates if guided else n_new
-        module.grow_hidden(hidden_layer, n_drawn, positions=positions, generator=generator)
-        layer = int(hidden_layer) + 1
-        first_new = module.layer_sizes[layer] - n_drawn
-        if guided:
-            device = next(module.parameters()).device
-            module.zero_grad()
-            X_tensor = _as_tensor(X, torch.float32, device)
-            logits = module(X_tensor)
-            loss = self.net_.get_loss(logits, self._target_tensor(y, device), X=X_tensor)
-            loss.backward()
-            norms = module.neuron_gradient_norms()[hidden_layer][first_new:].cpu()
-            module.zero_grad()
-            best = torch.argsort(norms, descending=True, stable=True)[:n_new].sort().values
-            keep = [torch.arange(size) for size in module.layer_sizes[1:-1]]
-            keep[hidden_layer] = torch.cat([torch.arange(first_new), first_new + best])
-            module.select_hidden_neurons(keep)
-        born = slice(first_new, None)
-        dipoles = getattr(module, "dipoles", None)
-        recorder = self.net_.callback(RECORDER_NAME)
-        if recorder is not None:
-            recorder.grow_layer(
-                layer,
-                module.positions[layer][born].detach().cpu().numpy(),
-                None if dipoles is None else dipoles[layer][born].detach().cpu().numpy(),
-            )
-        sizes = tuple(int(n) for n in module.layer_sizes[1:-1])
-        self.hidden_layer_sizes = sizes
-        self._built_with["hidden_layer_sizes"] = sizes
-        self.net_.initialize_optimizer()
-        return self
-
-    @property
-    def module_(self) -> torch.nn.Module:
-        """The fitted torch module."""
-        check_is_fitted(self)
-        return self.net_.module_
-
-    @property
-    def n_parameters_(self) -> int:
-        """Number of trainable parameters of the fitted module."""
-        return self.module_.n_parameters
-
-    @property
-    def n_layers_(self) -> int:
-        """Number of layers, the input and output layers included."""
-        return len(self.module_.layer_sizes)
-
-    @property
-    def n_outputs_(self) -> int:
-        """Number of output neurons: one per class (two for a binary problem, where
-        MLPClassifier has one logistic output), per label, or per regression target."""
-        return int(self.module_.layer_sizes[-1])
-
-    @property
-    def t_(self) -> int:
-        """Number of training samples seen by the solver, over every call that trained this
-        network (MLPClassifier's ``t_``; ``learning_rate="invscaling"`` counts with it)."""
-        return self._fitted_callback("curves").samples_seen_
-
-    @property
-    def coefs_(self) -> list[np.ndarray]:
-        """The effective weight matrices in scikit-learn's layout, float64: ``coefs_[i]`` has
-        shape ``(n_in, n_out)`` and maps layer ``i`` to layer ``i + 1``, as
-        :class:`~sklearn.neural_network.MLPClassifier`'s. With ``intercepts_`` and the
-        ``activation``, they are the plain MLP the network is, followed by ``out_activation_``
-        (a classifier's output layer has one logit per class, two for a binary problem)."""
-        module = self._inference.get(self.module_)
-        with torch.no_grad():
-            return [w.cpu().numpy().T.copy() for w in module.effective_weights()]
-
-    @property
-    def intercepts_(self) -> list[np.ndarray]:
-        """The biases of every layer, float64: ``intercepts_[i]`` has shape ``(n_out,)``."""
-        module = self._inference.get(self.module_)
-        return [b.detach().cpu().numpy().copy() for b in module.biases]
-
-    # ---------------------------------------------------- fitted attributes, read from callbacks
-    def _fitted_callback(self, name):
-        net = vars(self).get("net_")
-        if net is None:
-            raise AttributeError(f"This {type(self).__name__} instance is not fitted yet.")
-        return net.callback(name)
-
-    @property
-    def loss_curve_(self) -> list:
-        """Training loss after each epoch, over every call that trained this network."""
-        return list(self._fitted_callback("curves").loss_curve_)
-
-    @property
-    def loss_(self) -> float | None:
-        """The last training loss (None before the first finished epoch)."""
-        curve = self._fitted_callback("curves").loss_curve_
-        return curve[-1] if curve else None
-
-    @property
-    def n_iter_(self) -> int:
-        """Number of epochs the last call to ``fit`` or ``partial_fit`` ran."""
-        return self._fitted_callback("curves").n_epochs_
-
-    @property
-    def best_loss_(self) -> float | None:
-        """The lowest training loss; None when the last fit stopped on validation scores."""
-        plateau = self._fitted_callback("plateau")
-        return float(plateau.best_) if plateau.monitor == "train_loss" else None
-
-    @property
-    def validation_scores_(self) -> list | None:
-        """The score (accuracy, or R^2 for a regressor) on the held-out data after each epoch of
-        the last call (``early_stopping``)."""
-        scores = self._fitted_callback("curves").validation_scores_
-        return None if scores is None else list(scores)
-
-    @property
-    def best_validation_score_(self) -> float | None:
-        """The best of ``validation_scores_``."""
-        scores = self.validation_scores_
-        return max(scores) if scores else None
-
-    @property
-    def positions_history_(self) -> list | None:
-        """With ``record_positions``: the positions of every layer at each recorded frame."""
-        recorder = self._fitted_callback(RECORDER_NAME)
-        return None if recorder is None else list(recorder.positions)
-
-    @property
-    def dipoles_history_(self) -> list | None:
-        """With ``record_positions``: the dipoles of every layer at each frame (particles)."""
-        recorder = self._fitted_callback(RECORDER_NAME)
-        return None if recorder is None or recorder.dipoles is None else list(recorder.dipoles)
-
-    @property
-    def positions_history_epochs_(self) -> np.ndarray | None:
-        """The training epochs completed at each frame of ``positions_history_``."""
-        recorder = self._fitted_callback(RECORDER_NAME)
-        return None if recorder is None else np.asarray(recorder.epochs, dtype=float)
-
     def __sklearn_is_fitted__(self) -> bool:
         return "net_" in vars(self)
 
@@ -582,76 +258,6 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
         tags.input_tags.sparse = False
         tags.non_deterministic = False
         return tags
-
-    # ------------------------------------------------------------------------------ saving
-    def __getstate__(self):
-        # The net and generator are saved as numpy arrays and builtins: see _persistence.
-        # (object.__getstate__ returns the instance's own __dict__: copy it before changing it.)
-        state = dict(super().__getstate__())
-        net = state.pop("net_", None)
-        generator = state.pop("_generator", None)
-        state.pop("_inference", None)
-        torch_state = {}
-        if net is not None:
-            torch_state.update(
-                module=dict(net.module_.state_dict()),
-                layer_sizes=[int(n) for n in net.module_.layer_sizes],
-                optimizer=net.optimizer_.state_dict(),
-                batch_size=int(net.batch_size),
-                callbacks={
-                    name: callback.state_dict()
-                    for name, callback in net.callbacks_
-                    if callable(getattr(callback, "state_dict", None))
-                },
-            )
-        if generator is not None:
-            torch_state["generator"] = generator.get_state()
-        if isinstance(state.get("device"), torch.device):
-            state["device"] = str(state["device"])
-            torch_state["device_is_torch_device"] = True
-        return _persistence.pack(state, torch_state)
-
-    def __setstate__(self, state):
-        state, torch_state = _persistence.unpack(state)
-        super().__setstate__(state)
-        if torch_state is None:
-            return
-        _persistence.check_saved_state(self, torch_state)
-        if torch_state.get("device_is_torch_device"):
-            self.device = torch.device(self.device)
-        generator = None
-        if "generator" in torch_state:
-            generator = torch.Generator()
-            generator.set_state(torch.from_numpy(torch_state["generator"].copy()))
-            self._generator = generator
-        if "module" in torch_state:
-            self._restore_net(torch_state, generator)
-
-    def _restore_net(self, torch_state: dict, generator) -> None:
-        """Rebuild ``net_`` from a saved state, with the configuration it was built with (its
-        saved layer sizes, after pruning) on the current ``device`` or the CPU if it is absent."""
-        layer_sizes = torch_state["layer_sizes"]
-        params = dict(self._built_with, hidden_layer_sizes=tuple(layer_sizes[1:-1]))
-        net = self._build_net(
-            params,
-            layer_sizes[0],
-            layer_sizes[-1],
-            torch_state["batch_size"],
-            generator if generator is not None else torch.Generator(),
-            _persistence.loading_device(self.device),
-        )
-        if generator is not None:
-            # Building drew random numbers for an initialization that is about to be overwritten.
-            generator.set_state(torch.from_numpy(torch_state["generator"].copy()))
-        _persistence.check_net_state(self, torch_state, net)
-        net.module_.load_state_dict(_persistence.to_torch_tree(torch_state["module"]))
-        net.optimizer_.load_state_dict(_persistence.to_torch_tree(torch_state["optimizer"]))
-        for name, callback_state in torch_state.get("callbacks", {}).items():
-            callback = net.callback(name)
-            if callback is not None:
-                callback.load_state_dict(callback_state)
-        self.net_ = net
-        self._inference = InferenceCopy()
 
     # ------------------------------------------------------------------------- the fit steps
     def _fit(self, X, y, sample_weight, incremental, classes=None):
@@ -712,99 +318,9 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
             y = column_or_1d(y, warn=True)  # MLPClassifier's and MLPRegressor's warning
         return X, self._encode_targets(y, new_network, incremental)
 
-    def _build_network(self, n_features, n_outputs, n_samples):
-        """A new network, its generator, and the record of the parameters it was built with."""
-        params = copy.deepcopy(self.get_params(deep=False))
-        params["device"] = str(params["device"])
-        self._generator = _torch_generator(self.random_state)
-        self.net_ = self._build_net(
-            params,
-            n_features,
-            n_outputs,
-            n_samples,
-            self._generator,
-            self._device(),
-        )
-        self._built_with = params
-        self._inference = InferenceCopy()
-
-    def _check_network_unchanged(self):
-        """Refuse to continue a network whose defining parameters were changed since it was
-        built (MLPClassifier refuses a new ``hidden_layer_sizes`` the same way)."""
-        changed = [
-            name
-            for name in self._module_params
-            if not _same_value(
-                self._comparable(name, getattr(self, name)),
-                self._comparable(name, self._built_with[name]),
-            )
-        ]
-        if changed:
-            details = ", ".join(
-                f"{name}={self._built_with[name]!r} -> {getattr(self, name)!r}" for name in changed
-            )
-            raise ValueError(
-                f"The network was built with other parameters than the current ones ({details}); "
-                "warm_start and partial_fit continue the network as built. Set them back, or fit "
-                "with warm_start=False to build a new network."
-            )
-
-    @staticmethod
-    def _comparable(name, value):
-        return _hidden_sizes(value) if name == "hidden_layer_sizes" else value
-
-    def _configure_call(self, incremental, new_network, n_samples):
-        """Set this call's batch size, penalty, optimizer, validation split, learning-rate
-        schedule and stopping rules."""
-        net = self.net_
-        lbfgs = self.solver == "lbfgs"
-        # As MLPClassifier's, lbfgs takes the whole data at once and holds none out.
-        early_stopping = self.early_stopping and not (incremental or lbfgs)
-        train_split = None
-        if early_stopping:
-            seed = int(torch.randint(2**31 - 1, (1,), generator=self._generator))
-            train_split = HoldOutSplit(
-                self.validation_fraction, seed, stratify=net.criterion_.stratify
-            )
-        net.set_params(
-            batch_size=n_samples if lbfgs else self._batch_size(n_samples),
-            penalty=self._penalty(),
-            train_split=train_split,
-        )
-        if not (incremental or new_network):
-            self._restart_optimizer()
-        schedule = self.learning_rate if self.solver == "sgd" else "constant"
-        net.callback("schedule").set_params(
-            learning_rate_init=self.learning_rate_init,
-            power_t=self.power_t if schedule == "invscaling" else None,
-        )
-        net.callback("lbfgs").set_params(active=lbfgs, max_fun=self.max_fun)
-        plateau = net.callback("plateau")
-        monitor = self._score_name if early_stopping else "train_loss"
-        if early_stopping or plateau.monitor != monitor:
-            plateau.set_params(monitor=monitor, lower_is_better=not early_stopping)
-            plateau.restart()
-        plateau.set_params(
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            stop=not (incremental or lbfgs),
-            lower_learning_rate=schedule == "adaptive",
-        )
-
-    def _restart_optimizer(self):
-        """A fresh optimizer from the current solver parameters: as MLPClassifier's, a
-        warm-started fit starts one (the solver itself may have changed); partial_fit keeps
-        the optimizer's state."""
-        net = self.net_
-        for name in [name for name in vars(net) if name.startswith("optimizer__")]:
-            delattr(net, name)  # the previous solver's options (skorch reads them from here)
-        for name, value in self._optimizer_params().items():
-            setattr(net, name, value)
-        net.initialize_optimizer()
-
     def _target_tensor(self, y, device) -> torch.Tensor:
         """Encoded targets as the tensor the output layer's loss takes."""
-        return _as_tensor(y, self.net_.criterion_.target_dtype, device)
+        return as_tensor(y, self.net_.criterion_.target_dtype, device)
 
     def _training_tensors(self, X, y, sample_weight):
         """X and the target as tensors on the module's device; the target is a pair
@@ -813,8 +329,8 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
         device = next(self.net_.module_.parameters()).device
         target = self._target_tensor(y, device)
         if sample_weight is not None:
-            target = (target, _as_tensor(sample_weight, torch.float32, device))
-        return _as_tensor(X, torch.float32, device), target
+            target = (target, as_tensor(sample_weight, torch.float32, device))
+        return as_tensor(X, torch.float32, device), target
 
     def _train(self, X, y, epochs):
         start = time.perf_counter()
@@ -857,132 +373,6 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
                 stacklevel=6,  # this, _fit, fit, _fit_context, uses_threads: the caller of fit
             )
 
-    # ------------------------------------------------------------------- building the network
-    def _layer_sizes(self, n_features, n_outputs, hidden=None):
-        hidden = self.hidden_layer_sizes if hidden is None else hidden
-        sizes = [hidden] if isinstance(hidden, Integral) else list(hidden)
-        if not all(isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in sizes):
-            raise InvalidParameterError(
-                f"The 'hidden_layer_sizes' parameter of {type(self).__name__} must be an int >= 1 "
-                "or a sequence of ints >= 1 (one per hidden layer). "
-                f"Got {hidden!r} instead."
-            )
-        return [n_features, *(int(h) for h in sizes), n_outputs]
-
-    def _batch_size(self, n_samples):
-        if self.batch_size == "auto":
-            return min(200, n_samples)
-        return min(self.batch_size, n_samples)
-
-    def _device(self) -> torch.device:
-        device = torch.device(self.device)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device={self.device!r} was requested but CUDA is not available.")
-        return device
-
-    def _optimizer_params(self) -> dict:
-        # torch's default single-tensor loop costs more than a small network's whole step on the
-        # CPU. Adam and SGD have fused kernels (one pass per tensor); RMSprop has none, so
-        # multi-tensor (foreach) updates.
-        if self.solver == "lbfgs":
-            return {
-                "optimizer": torch.optim.LBFGS,
-                # scipy's unit first step: learning_rate_init is not used, as in MLPClassifier.
-                "lr": 1.0,
-                # One iteration per epoch, so that every callback sees every iteration.
-                "optimizer__max_iter": 1,
-                "optimizer__max_eval": _LBFGS_EVALUATIONS_PER_ITERATION,
-                "optimizer__tolerance_grad": self.tol,
-                "optimizer__history_size": 10,  # scipy's maxcor
-                "optimizer__line_search_fn": "strong_wolfe",
-            }
-        params = {"optimizer": _SOLVERS[self.solver], "lr": self.learning_rate_init}
-        if self.solver == "adam":
-            params.update(
-                optimizer__betas=(self.beta_1, self.beta_2),
-                optimizer__eps=self.epsilon,
-                optimizer__fused=True,
-            )
-        elif self.solver == "rmsprop":
-            params.update(
-                optimizer__alpha=0.99, optimizer__eps=self.epsilon, optimizer__foreach=True
-            )
-        else:
-            params.update(
-                optimizer__momentum=self.momentum,
-                optimizer__nesterov=self.nesterovs_momentum and self.momentum > 0,
-                optimizer__fused=True,
-            )
-        return params
-
-    def _user_callbacks(self, callbacks) -> list:
-        """Copies of the user's ``callbacks`` (the parameter itself stays unfitted), named."""
-        named = []
-        for item in callbacks or []:
-            name, callback = item if isinstance(item, tuple) else (None, item)
-            if not isinstance(callback, Callback):
-                raise TypeError(
-                    "callbacks must be a list of skorch callbacks (skorch.callbacks.Callback "
-                    f"instances) or (name, callback) pairs; got {item!r}."
-                )
-            name = name or type(callback).__name__
-            if name in _OWN_CALLBACKS:
-                raise ValueError(
-                    f"The callback name {name!r} is taken by the estimator's own callbacks "
-                    f"{list(_OWN_CALLBACKS)}; pass it as a (name, callback) pair with another name."
-                )
-            named.append((name, copy.deepcopy(callback)))
-        return named
-
-    def _build_net(self, params, n_features, n_outputs, n_samples, generator, device):
-        """The skorch net over a new module built from ``params``, with every callback."""
-        module = self._build_module(n_features, n_outputs, generator, params=params).to(device)
-        score_name = self._score_name
-        callbacks = [
-            ("divergence", DivergenceGuard()),
-            (
-                score_name,
-                EpochScoring(
-                    validation_score,
-                    lower_is_better=False,
-                    on_train=False,
-                    name=score_name,
-                    target_extractor=target_of,
-                ),
-            ),
-            ("curves", TrainingCurves(score_name)),
-            ("schedule", InverseScaling(params["learning_rate_init"], power_t=None)),
-            ("lbfgs", LbfgsStopping()),
-            ("plateau", PlateauStopping()),
-            ("best_epoch", KeepBestEpoch(score_name)),
-            *self._module_callbacks(params),
-            *recording_callbacks(params["record_positions"]),
-            *self._user_callbacks(params["callbacks"]),
-        ]
-        verbose = int(params["verbose"])
-        if verbose:
-            callbacks.append(("print_log", EpochLog()))
-        if verbose >= 2:
-            callbacks.append(("progress_bar", ProgressBar()))
-        net = PosNet(
-            module=module,
-            criterion=output_for(self.out_activation_),
-            penalty=self._penalty(),
-            batch_size=self._batch_size(n_samples),
-            max_epochs=params["max_iter"],
-            train_split=None,
-            dataset=TensorDataset,
-            iterator_train=TensorBatches,
-            iterator_train__shuffle=params["shuffle"],
-            iterator_train__generator=generator,
-            iterator_valid=TensorBatches,
-            callbacks=callbacks,
-            device=device,
-            verbose=verbose,
-            **self._optimizer_params(),
-        )
-        return net.initialize()
-
     # ------------------------------------------------------------------------------ inference
     @uses_threads(_inference_work)
     def _inference_forward(self, X, *, features: bool = False) -> torch.Tensor:
@@ -995,7 +385,7 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
         device = next(module.parameters()).device
         chunks = []
         for start in range(0, len(X), _PREDICT_CHUNK):
-            rows = _as_tensor(X[start : start + _PREDICT_CHUNK], torch.float64, device)
+            rows = as_tensor(X[start : start + _PREDICT_CHUNK], torch.float64, device)
             chunks.append(self._inference.forward(rows, features=features).cpu())
         # Rows beyond the float64 range come back as logits minus their maximum (same softmax),
         # or as they are (infinite where they overflow) for outputs read one by one.

@@ -27,8 +27,11 @@ from numbers import Integral
 import numpy as np
 import torch
 
+from ._inference import InferenceCopy
+
 __all__ = [
     "FORMAT_VERSION",
+    "Persistence",
     "check_net_state",
     "check_saved_state",
     "loading_device",
@@ -257,3 +260,81 @@ def check_net_state(estimator, torch_state: dict, net) -> None:
                     f"the optimizer state {name!r} of parameter {index} has shape "
                     f"{value.shape}; its parameter has shape {shape}",
                 )
+
+
+class Persistence:
+    """``__getstate__`` and ``__setstate__`` of the estimators: the saved layout is written here
+    and checked by :func:`check_saved_state` and :func:`check_net_state` above.
+
+    A mixin of :class:`~sklearn_posnet._base.BasePositionalNetwork`, before ``BaseEstimator``
+    (whose ``__getstate__`` and ``__setstate__`` it extends).
+    """
+
+    def __getstate__(self):
+        # The net and generator are saved as numpy arrays and builtins: see the checks above.
+        # (object.__getstate__ returns the instance's own __dict__: copy it before changing it.)
+        state = dict(super().__getstate__())
+        net = state.pop("net_", None)
+        generator = state.pop("_generator", None)
+        state.pop("_inference", None)
+        torch_state = {}
+        if net is not None:
+            torch_state.update(
+                module=dict(net.module_.state_dict()),
+                layer_sizes=[int(n) for n in net.module_.layer_sizes],
+                optimizer=net.optimizer_.state_dict(),
+                batch_size=int(net.batch_size),
+                callbacks={
+                    name: callback.state_dict()
+                    for name, callback in net.callbacks_
+                    if callable(getattr(callback, "state_dict", None))
+                },
+            )
+        if generator is not None:
+            torch_state["generator"] = generator.get_state()
+        if isinstance(state.get("device"), torch.device):
+            state["device"] = str(state["device"])
+            torch_state["device_is_torch_device"] = True
+        return pack(state, torch_state)
+
+    def __setstate__(self, state):
+        state, torch_state = unpack(state)
+        super().__setstate__(state)
+        if torch_state is None:
+            return
+        check_saved_state(self, torch_state)
+        if torch_state.get("device_is_torch_device"):
+            self.device = torch.device(self.device)
+        generator = None
+        if "generator" in torch_state:
+            generator = torch.Generator()
+            generator.set_state(torch.from_numpy(torch_state["generator"].copy()))
+            self._generator = generator
+        if "module" in torch_state:
+            self._restore_net(torch_state, generator)
+
+    def _restore_net(self, torch_state: dict, generator) -> None:
+        """Rebuild ``net_`` from a saved state, with the configuration it was built with (its
+        saved layer sizes, after pruning) on the current ``device`` or the CPU if it is absent."""
+        layer_sizes = torch_state["layer_sizes"]
+        params = dict(self._built_with, hidden_layer_sizes=tuple(layer_sizes[1:-1]))
+        net = self._build_net(
+            params,
+            layer_sizes[0],
+            layer_sizes[-1],
+            torch_state["batch_size"],
+            generator if generator is not None else torch.Generator(),
+            loading_device(self.device),
+        )
+        if generator is not None:
+            # Building drew random numbers for an initialization that is about to be overwritten.
+            generator.set_state(torch.from_numpy(torch_state["generator"].copy()))
+        check_net_state(self, torch_state, net)
+        net.module_.load_state_dict(to_torch_tree(torch_state["module"]))
+        net.optimizer_.load_state_dict(to_torch_tree(torch_state["optimizer"]))
+        for name, callback_state in torch_state.get("callbacks", {}).items():
+            callback = net.callback(name)
+            if callback is not None:
+                callback.load_state_dict(callback_state)
+        self.net_ = net
+        self._inference = InferenceCopy()
