@@ -652,7 +652,7 @@ class BasePositionalRegressor(RegressorMixin, BasePositionalNetwork):
                 "network trains. Scale y, e.g. with TransformedTargetRegressor(regressor, "
                 "transformer=StandardScaler())."
             )
-        loss = self.loss if new_network else self._built_with["loss"]
+        loss = self.loss if new_network else self._built["loss"]
         if loss == "poisson" and (y < 0).any():
             raise ValueError(
                 "loss='poisson' models counts or rates, which are non-negative; y has negative "

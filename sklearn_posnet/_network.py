@@ -10,7 +10,10 @@ size, penalty, optimizer, validation split, schedule, stopping rules).
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from numbers import Integral
+from types import MappingProxyType
 
 import numpy as np
 import torch
@@ -35,7 +38,14 @@ from ._training import (
     TrainingCurves,
 )
 
-__all__ = ["SOLVERS", "NetworkBuilding", "Penalty", "as_tensor", "torch_generator"]
+__all__ = [
+    "SOLVERS",
+    "BuiltNetwork",
+    "NetworkBuilding",
+    "Penalty",
+    "as_tensor",
+    "torch_generator",
+]
 
 SOLVERS = {
     "adam": torch.optim.Adam,
@@ -120,6 +130,37 @@ def _hidden_sizes(value) -> tuple:
     return (value,) if isinstance(value, Integral) else tuple(value)
 
 
+@dataclass(frozen=True)
+class BuiltNetwork:
+    """The configuration a fitted network was built with: the one owner of it.
+
+    ``params`` is the estimator's ``get_params(deep=False)`` at the fit that built the network
+    (deep-copied, ``device`` as a string), read-only, without ``hidden_layer_sizes``: the layer
+    sizes are the module's own (``module_.layer_sizes``), which pruning and growth change, so
+    nothing else keeps a copy of them. Whatever is rebuilt later (unpickling) or checked later (a
+    warm start) reads this object, never the current constructor parameters, which a user may
+    have changed since.
+    """
+
+    params: Mapping
+
+    @classmethod
+    def from_params(cls, params: Mapping) -> BuiltNetwork:
+        """The record of a network built from the ``get_params()`` dictionary ``params``."""
+        kept = {name: value for name, value in params.items() if name != "hidden_layer_sizes"}
+        return cls(MappingProxyType(kept))
+
+    def __getitem__(self, name: str):
+        return self.params[name]
+
+    def module_params(self, layer_sizes: Sequence[int]) -> dict:
+        """A ``get_params()`` dictionary that builds this network with ``layer_sizes`` (the
+        module's, input and output layers included): what ``_build_module`` takes, and what a
+        saved estimator stores."""
+        hidden = tuple(int(n) for n in layer_sizes[1:-1])
+        return {**self.params, "hidden_layer_sizes": hidden}
+
+
 class NetworkBuilding:
     """The estimators' net: built from a ``get_params()`` dictionary, configured per call.
 
@@ -140,23 +181,25 @@ class NetworkBuilding:
             self._generator,
             self._device(),
         )
-        self._built_with = params
+        self._built = BuiltNetwork.from_params(params)
         self._inference = InferenceCopy()
 
     def _check_network_unchanged(self):
         """Refuse to continue a network whose defining parameters were changed since it was
-        built (MLPClassifier refuses a new ``hidden_layer_sizes`` the same way)."""
+        built (MLPClassifier refuses a new ``hidden_layer_sizes`` the same way); the hidden sizes
+        are the module's, as pruning or growth left them."""
+        built = self._built.module_params(self.net_.module_.layer_sizes)
         changed = [
             name
             for name in self._module_params
             if not _same_value(
                 self._comparable(name, getattr(self, name)),
-                self._comparable(name, self._built_with[name]),
+                self._comparable(name, built[name]),
             )
         ]
         if changed:
             details = ", ".join(
-                f"{name}={self._built_with[name]!r} -> {getattr(self, name)!r}" for name in changed
+                f"{name}={built[name]!r} -> {getattr(self, name)!r}" for name in changed
             )
             raise ValueError(
                 f"The network was built with other parameters than the current ones ({details}); "

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from ._inference import InferenceCopy
+from ._network import BuiltNetwork
 
 __all__ = [
     "FORMAT_VERSION",
@@ -45,6 +46,10 @@ __all__ = [
 #: network was built with and the callbacks' state are saved.
 FORMAT_VERSION = 2
 _KEY = "_torch_state"
+#: Where the saved state keeps the configuration the network was built with: a plain dict (a
+#: ``get_params()`` dictionary, the module's hidden sizes included), the estimator's
+#: :class:`~sklearn_posnet._network.BuiltNetwork` when loaded.
+_BUILT_KEY = "_built_with"
 
 
 def to_numpy_tree(value):
@@ -277,6 +282,13 @@ class Persistence:
         net = state.pop("net_", None)
         generator = state.pop("_generator", None)
         state.pop("_inference", None)
+        built = state.pop("_built", None)
+        if built is not None:
+            state[_BUILT_KEY] = (
+                built.module_params(net.module_.layer_sizes)
+                if net is not None
+                else dict(built.params)
+            )
         torch_state = {}
         if net is not None:
             torch_state.update(
@@ -299,7 +311,12 @@ class Persistence:
 
     def __setstate__(self, state):
         state, torch_state = unpack(state)
+        built_with = state.pop(_BUILT_KEY, None)
         super().__setstate__(state)
+        if built_with is not None:
+            if not isinstance(built_with, dict):
+                raise _refuse(self, f"{_BUILT_KEY!r} must be a dict of parameters")
+            self._built = BuiltNetwork.from_params(built_with)
         if torch_state is None:
             return
         check_saved_state(self, torch_state)
@@ -317,7 +334,7 @@ class Persistence:
         """Rebuild ``net_`` from a saved state, with the configuration it was built with (its
         saved layer sizes, after pruning) on the current ``device`` or the CPU if it is absent."""
         layer_sizes = torch_state["layer_sizes"]
-        params = dict(self._built_with, hidden_layer_sizes=tuple(layer_sizes[1:-1]))
+        params = self._built.module_params(layer_sizes)
         net = self._build_net(
             params,
             layer_sizes[0],

@@ -90,47 +90,32 @@ class PositionRecorder(Callback):
         if self.every_n_batches is None:
             self._record(net, self.epochs_done_)
 
-    def select_hidden_neurons(self, keep: Sequence[np.ndarray]) -> None:
-        """Keep, in every recorded frame, only the hidden neurons the network keeps.
+    def follow_hidden_neurons(self, sources: Sequence[np.ndarray], module) -> None:
+        """Give every recorded frame the hidden layers ``module`` has after pruning or growth.
 
-        ``keep[l]`` indexes the neurons of hidden layer ``l + 1``; input and output layers are
-        left whole. Every frame then has the shapes of the pruned network, and the kept
-        neurons' trajectories stay complete.
+        ``sources[l][i]`` is the index, before the change, of what is now neuron ``i`` of hidden
+        layer ``l + 1``, or -1 for a neuron just added: the kept neurons' trajectories stay
+        complete, and the frames recorded before a neuron was added show it where it is now,
+        where it was born (with its dipole, zero for a new particle). Input and output layers are
+        left whole.
         """
+        now_positions = _snapshot(module.positions)
+        now_dipoles = _snapshot(module.dipoles) if hasattr(module, "dipoles") else None
 
-        def sliced(frame):
-            return [
-                frame[0],
-                *(layer[np.asarray(k)] for layer, k in zip(frame[1:-1], keep, strict=True)),
-                frame[-1],
-            ]
+        def followed(frame, now):
+            layers = [frame[0]]
+            for layer, source in enumerate(sources, start=1):
+                source = np.asarray(source)
+                old = frame[layer]
+                new = now[layer].astype(old.dtype)
+                kept = source >= 0
+                new[kept] = old[source[kept]]
+                layers.append(new)
+            return [*layers, frame[-1]]
 
-        self.positions = [sliced(frame) for frame in self.positions]
-        if self.dipoles is not None:
-            self.dipoles = [sliced(frame) for frame in self.dipoles]
-
-    def grow_layer(self, layer: int, positions: np.ndarray, dipoles=None) -> None:
-        """Add neurons grown in neuron layer ``layer`` to every recorded frame.
-
-        The frames recorded before the growth show the new neurons where they were born (with
-        the dipoles given, zero for particles), so that every frame has the network's current
-        shape.
-        """
-
-        def extended(frames, rows):
-            rows = np.asarray(rows)
-            return [
-                [
-                    *frame[:layer],
-                    np.concatenate([frame[layer], rows.astype(frame[layer].dtype)]),
-                    *frame[layer + 1 :],
-                ]
-                for frame in frames
-            ]
-
-        self.positions = extended(self.positions, positions)
-        if self.dipoles is not None and dipoles is not None:
-            self.dipoles = extended(self.dipoles, dipoles)
+        self.positions = [followed(frame, now_positions) for frame in self.positions]
+        if self.dipoles is not None and now_dipoles is not None:
+            self.dipoles = [followed(frame, now_dipoles) for frame in self.dipoles]
 
     def state_dict(self) -> dict:
         """The frames and counters, as lists of numpy arrays and builtins."""

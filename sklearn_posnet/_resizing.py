@@ -1,20 +1,29 @@
-"""Changing the size of a fitted network: pruning's door and growth.
+"""Changing the size of a fitted network: pruning's door, growth, and the one door both use.
 
 :meth:`~Resizing.select_hidden_neurons` is the door :class:`~sklearn_posnet.NeuronPruner` goes
 through; :meth:`~Resizing.grow_hidden_neurons` adds neurons, chosen by the loss gradient when
-given data.
+given data (:func:`~sklearn_posnet._sensitivity.neuron_gradient_norms`). Both change the module
+through :meth:`~Resizing._resize_hidden_layers`, which keeps everything else in step: the
+``hidden_layer_sizes`` parameter, the optimizer, the position recorder. The fitted attributes
+read the module, so they follow by themselves; the layer sizes have one owner, the module.
+
+After pruning or growth, ``get_params()["hidden_layer_sizes"]`` is the network's new sizes: a
+``clone`` is an unfitted estimator of the pruned (or grown) architecture, and a warm-started
+``fit`` continues the resized network.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from numbers import Integral
 
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from ._network import as_tensor, torch_generator
+from ._network import torch_generator
 from ._recording import RECORDER_NAME
+from ._sensitivity import neuron_gradient_norms
 
 __all__ = ["Resizing"]
 
@@ -29,10 +38,11 @@ class Resizing:
         """Shrink the fitted network in place to the hidden neurons in ``keep``.
 
         The door :class:`~sklearn_posnet.NeuronPruner` goes through: the module drops the other
-        neurons' weights, biases and positions; ``hidden_layer_sizes`` (and the configuration
-        the network was built with) become the new sizes; the optimizer is rebuilt on the new
-        parameter tensors (the old one would hold the removed tensors and silently train
-        nothing); the recorded positions keep the kept neurons' trajectories.
+        neurons' weights, biases and positions; ``hidden_layer_sizes`` becomes the new sizes
+        (so ``get_params()`` and :func:`~sklearn.base.clone` give the pruned architecture); the
+        optimizer is rebuilt on the new parameter tensors (the old one would hold the removed
+        tensors and silently train nothing); the recorded positions keep the kept neurons'
+        trajectories.
 
         Parameters
         ----------
@@ -45,18 +55,14 @@ class Resizing:
             The estimator, with fewer hidden neurons.
         """
         check_is_fitted(self)
-        module = self.net_.module_
-        device = next(module.parameters()).device
         keep = [np.asarray(k, dtype=np.int64).reshape(-1) for k in keep]
-        module.select_hidden_neurons([torch.as_tensor(k, device=device) for k in keep])
-        sizes = tuple(int(n) for n in module.layer_sizes[1:-1])
-        self.hidden_layer_sizes = sizes
-        self._built_with["hidden_layer_sizes"] = sizes
-        self.net_.initialize_optimizer()
-        recorder = self.net_.callback(RECORDER_NAME)
-        if recorder is not None:
-            recorder.select_hidden_neurons(keep)
-        return self
+
+        def select(module):
+            device = next(module.parameters()).device
+            module.select_hidden_neurons([torch.as_tensor(k, device=device) for k in keep])
+            return keep
+
+        return self._resize_hidden_layers(select)
 
     def grow_hidden_neurons(
         self,
@@ -75,8 +81,9 @@ class Resizing:
         :class:`~sklearn_posnet.nn.PositionalMLP` and :class:`~sklearn_posnet.nn.ParticleNetwork`):
         their outgoing weights (or dipoles) are zero, so ``predict_proba`` returns the same
         probabilities, and further training (``partial_fit``, or ``fit`` with
-        ``warm_start=True``) makes them contribute. ``hidden_layer_sizes`` becomes the new sizes,
-        the optimizer starts afresh on the new parameter tensors (its moment estimates are
+        ``warm_start=True``) makes them contribute. ``hidden_layer_sizes`` becomes the new sizes
+        (so ``get_params()`` and :func:`~sklearn.base.clone` give the grown architecture), the
+        optimizer starts afresh on the new parameter tensors (its moment estimates are
         dropped, as after pruning), and the frames of ``positions_history_`` recorded so far
         show the new neurons at their birth positions.
 
@@ -121,36 +128,44 @@ class Resizing:
             if n_candidates < 1:
                 raise ValueError(f"n_candidates must be an int >= 1, got {n_candidates!r}.")
             X, y = self._validate_training_data(X, y, new_network=False, incremental=True)
-        module = self.net_.module_
         generator = self._generator if random_state is None else torch_generator(random_state)
         n_drawn = n_new * n_candidates if guided else n_new
-        module.grow_hidden(hidden_layer, n_drawn, positions=positions, generator=generator)
-        layer = int(hidden_layer) + 1
-        first_new = module.layer_sizes[layer] - n_drawn
-        if guided:
-            device = next(module.parameters()).device
-            module.zero_grad()
-            X_tensor = as_tensor(X, torch.float32, device)
-            logits = module(X_tensor)
-            loss = self.net_.get_loss(logits, self._target_tensor(y, device), X=X_tensor)
-            loss.backward()
-            norms = module.neuron_gradient_norms()[hidden_layer][first_new:].cpu()
-            module.zero_grad()
-            best = torch.argsort(norms, descending=True, stable=True)[:n_new].sort().values
-            keep = [torch.arange(size) for size in module.layer_sizes[1:-1]]
-            keep[hidden_layer] = torch.cat([torch.arange(first_new), first_new + best])
-            module.select_hidden_neurons(keep)
-        born = slice(first_new, None)
-        dipoles = getattr(module, "dipoles", None)
+
+        def grow(module):
+            module.grow_hidden(hidden_layer, n_drawn, positions=positions, generator=generator)
+            first_new = module.layer_sizes[int(hidden_layer) + 1] - n_drawn
+            chosen = torch.arange(n_drawn)
+            if guided:
+                X_tensor, target = self._training_tensors(X, y, None)
+                norms = neuron_gradient_norms(self.net_, X_tensor, target)
+                norms = norms[hidden_layer][first_new:].cpu()
+                chosen = torch.argsort(norms, descending=True, stable=True)[:n_new].sort().values
+                keep = [torch.arange(size) for size in module.layer_sizes[1:-1]]
+                keep[hidden_layer] = torch.cat([torch.arange(first_new), first_new + chosen])
+                module.select_hidden_neurons(keep)
+            sources = [np.arange(size) for size in module.layer_sizes[1:-1]]
+            sources[hidden_layer] = np.concatenate([np.arange(first_new), np.full(len(chosen), -1)])
+            return sources
+
+        return self._resize_hidden_layers(grow)
+
+    def _resize_hidden_layers(self, change: Callable) -> Resizing:
+        """The one door that changes the size of the fitted network.
+
+        ``change(module)`` edits the module's hidden layers in place (with its
+        ``select_hidden_neurons`` and ``grow_hidden``) and returns, for every hidden layer, where
+        each of its neurons now comes from: its index before the change, or -1 for a new neuron.
+        Then ``hidden_layer_sizes`` becomes the module's sizes, the optimizer starts afresh on
+        the new parameter tensors, and the recorded frames follow the neurons (see
+        :meth:`~sklearn_posnet._recording.PositionRecorder.follow_hidden_neurons`). The fitted
+        attributes and the configuration the network was built with read the sizes from the
+        module, which owns them.
+        """
+        module = self.net_.module_
+        sources = change(module)
+        self.hidden_layer_sizes = tuple(int(n) for n in module.layer_sizes[1:-1])
+        self.net_.initialize_optimizer()
         recorder = self.net_.callback(RECORDER_NAME)
         if recorder is not None:
-            recorder.grow_layer(
-                layer,
-                module.positions[layer][born].detach().cpu().numpy(),
-                None if dipoles is None else dipoles[layer][born].detach().cpu().numpy(),
-            )
-        sizes = tuple(int(n) for n in module.layer_sizes[1:-1])
-        self.hidden_layer_sizes = sizes
-        self._built_with["hidden_layer_sizes"] = sizes
-        self.net_.initialize_optimizer()
+            recorder.follow_hidden_neurons(sources, module)
         return self

@@ -1,4 +1,9 @@
-"""First-order Taylor sensitivity of the loss to every hidden neuron (Molchanov et al., 2017).
+"""How the loss depends on every hidden neuron: what pruning and growth rank neurons by.
+
+:func:`taylor_sensitivity` is the first-order Taylor sensitivity (Molchanov et al., 2017) that
+pruning's criterion "taylor" removes the least sensitive neurons by; :func:`neuron_gradient_norms`
+is the size of the loss gradient of each neuron's parameters, by which growth keeps the candidate
+neurons that training would first use most.
 
 Removing hidden neuron ``i`` sets its activation ``a_i`` to zero; to first order that changes the
 loss of sample ``n`` by ``-a_ni * dl_n/da_ni``. The sensitivity of a neuron is the mean over the
@@ -20,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["taylor_sensitivity"]
+__all__ = ["neuron_gradient_norms", "taylor_sensitivity"]
 
 #: Rows per forward and backward pass (bounds the memory of the activations kept for autograd).
 _CHUNK_ROWS = 4096
@@ -85,3 +90,32 @@ def taylor_sensitivity(net, X: torch.Tensor, target) -> list[np.ndarray]:
                 else [t + c for t, c in zip(totals, chunk_totals, strict=True)]
             )
     return [t.detach().cpu().numpy() for t in totals]
+
+
+def neuron_gradient_norms(net, X: torch.Tensor, target) -> list[torch.Tensor]:
+    """The module's ``neuron_gradient_norms()`` for the gradient of the net's loss on ``X``.
+
+    One forward and backward pass over all of ``X`` (the loss is ``net.get_loss(logits,
+    target)``, without penalty); the parameters' gradients are cleared before and after.
+
+    Parameters
+    ----------
+    net : skorch NeuralNet
+        A fitted net whose ``module_`` has ``neuron_gradient_norms``.
+    X : Tensor of shape (n_samples, n_features)
+        On the module's device.
+    target : Tensor or tuple of Tensor
+        What ``net.get_loss`` takes as ``y_true`` for these rows.
+
+    Returns
+    -------
+    norms : list of Tensor of shape (n_k,)
+        One tensor per hidden layer, one norm per neuron.
+    """
+    module = net.module_
+    module.zero_grad()
+    loss = net.get_loss(module(X), target, X=X)
+    loss.backward()
+    norms = module.neuron_gradient_norms()
+    module.zero_grad()
+    return norms
