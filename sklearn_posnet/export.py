@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from sklearn.base import is_classifier
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
@@ -150,33 +150,41 @@ def to_sklearn(estimator) -> MLPClassifier | MLPRegressor:
     coefs = [w.T.copy() for w in plain.weights]
     intercepts = [b.copy() for b in plain.biases]
     hidden = tuple(w.shape[0] for w in plain.weights[:-1])
-    out_activation = plain.head
+    n_features, n_outputs = coefs[0].shape[0], coefs[-1].shape[1]
     if not is_classifier(estimator):
         loss = "poisson" if plain.head == "exp" else "squared_error"
         mlp = MLPRegressor(hidden_layer_sizes=hidden, activation=plain.activation, loss=loss)
+        placeholder_y = np.zeros((2, n_outputs)) if n_outputs > 1 else np.zeros(2)
     else:
         classes = np.asarray(estimator.classes_)
         mlp = MLPClassifier(hidden_layer_sizes=hidden, activation=plain.activation)
         if plain.head == "logistic":  # multilabel: one logistic output per label
-            labels = LabelBinarizer().fit(np.eye(len(classes), dtype=int))
+            placeholder_y = np.eye(len(classes), dtype=int)
         else:
-            labels = LabelBinarizer().fit(classes)
-            if len(classes) == 2:
+            placeholder_y = classes
+            if len(classes) == 2:  # MLPClassifier's one logistic output: z1 - z0
                 coefs[-1] = coefs[-1][:, 1:2] - coefs[-1][:, 0:1]
                 intercepts[-1] = intercepts[-1][1:2] - intercepts[-1][0:1]
-                out_activation = "logistic"
-        mlp.classes_ = classes
-        mlp._label_binarizer = labels  # read by predict; set by fit
-    # The fitted attributes MLPClassifier's fit sets and its predict methods read.
+    # MLPClassifier's own fit sets every fitted attribute its predict methods read (the label
+    # encoding included), on one placeholder row per class; its weights are then replaced. lbfgs
+    # leaves no optimizer state behind; the parameters are set back to MLPClassifier's defaults.
+    defaults = {"solver": mlp.solver, "max_iter": mlp.max_iter, "random_state": mlp.random_state}
+    mlp.set_params(solver="lbfgs", max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp.fit(np.zeros((len(placeholder_y), n_features)), placeholder_y)
+    mlp.set_params(**defaults)
+    if [c.shape for c in mlp.coefs_] != [c.shape for c in coefs]:
+        raise RuntimeError(
+            f"scikit-learn's MLP has layers {[c.shape for c in mlp.coefs_]}, the network "
+            f"{[c.shape for c in coefs]}: this version of scikit-learn lays them out otherwise."
+        )
     mlp.coefs_, mlp.intercepts_ = coefs, intercepts
-    mlp.n_layers_ = len(coefs) + 1
-    mlp.n_outputs_ = coefs[-1].shape[1]
-    mlp.out_activation_ = out_activation
-    mlp.n_features_in_ = coefs[0].shape[0]
     if hasattr(estimator, "feature_names_in_"):
         mlp.feature_names_in_ = estimator.feature_names_in_
     mlp.n_iter_, mlp.t_ = 0, 0
     mlp.loss_curve_, mlp.best_loss_ = [], None
+    del mlp.loss_  # the placeholder's
     return mlp
 
 

@@ -91,6 +91,22 @@ def test_to_sklearn_keeps_feature_names_and_follows_pruning(data):
     assert to_sklearn(pruned).hidden_layer_sizes == tuple(pruned.hidden_layer_sizes)
 
 
+@pytest.mark.parametrize("model", MODELS)
+def test_to_sklearn_is_a_plain_mlp_with_default_parameters_and_no_training_state(data, model):
+    """Made through MLPClassifier's own fit on placeholder rows: its parameters are the defaults,
+    nothing of that fit shows, and a refit trains it as a fresh MLP."""
+    clf, X = data[model, "digits"]
+    mlp = to_sklearn(clf)
+    hidden = tuple(clf.module_.layer_sizes[1:-1])
+    expected = MLPClassifier(hidden_layer_sizes=hidden, activation=clf.activation).get_params()
+    assert mlp.get_params() == expected
+    assert mlp.loss_curve_ == [] and mlp.n_iter_ == 0 and not hasattr(mlp, "loss_")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp.set_params(max_iter=3).fit(X, clf.predict(X))
+    assert len(mlp.loss_curve_) == 3 and mlp.n_iter_ == 3
+
+
 @pytest.mark.parametrize(("model", "dataset"), CASES)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_to_torch_is_a_plain_network_that_predicts_as_the_estimator(data, model, dataset, dtype):
