@@ -10,6 +10,7 @@ size, penalty, optimizer, validation split, schedule, stopping rules).
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Integral
@@ -254,8 +255,8 @@ class NetworkBuilding:
         warm-started fit starts one (the solver itself may have changed); partial_fit keeps
         the optimizer's state."""
         net = self.net_
-        for name in [name for name in vars(net) if name.startswith("optimizer__")]:
-            delattr(net, name)  # the previous solver's options (skorch reads them from here)
+        # skorch's set_params refuses a new optimizer on an initialized net (it re-initializes
+        # modules and criteria only), so the two are assigned and its initialize_optimizer run.
         for name, value in self._optimizer_params().items():
             setattr(net, name, value)
         net.initialize_optimizer()
@@ -284,39 +285,35 @@ class NetworkBuilding:
         return device
 
     def _optimizer_params(self) -> dict:
+        """The net's ``optimizer`` (the torch class with this solver's options bound, so that no
+        ``optimizer__*`` entry of a previous solver can linger on the net) and ``lr``."""
         # torch's default single-tensor loop costs more than a small network's whole step on the
         # CPU. Adam and SGD have fused kernels (one pass per tensor); RMSprop has none, so
         # multi-tensor (foreach) updates.
         if self.solver == "lbfgs":
-            return {
-                "optimizer": torch.optim.LBFGS,
-                # scipy's unit first step: learning_rate_init is not used, as in MLPClassifier.
-                "lr": 1.0,
+            optimizer = functools.partial(
+                torch.optim.LBFGS,
                 # One iteration per epoch, so that every callback sees every iteration.
-                "optimizer__max_iter": 1,
-                "optimizer__max_eval": _LBFGS_EVALUATIONS_PER_ITERATION,
-                "optimizer__tolerance_grad": self.tol,
-                "optimizer__history_size": 10,  # scipy's maxcor
-                "optimizer__line_search_fn": "strong_wolfe",
-            }
-        params = {"optimizer": SOLVERS[self.solver], "lr": self.learning_rate_init}
+                max_iter=1,
+                max_eval=_LBFGS_EVALUATIONS_PER_ITERATION,
+                tolerance_grad=self.tol,
+                history_size=10,  # scipy's maxcor
+                line_search_fn="strong_wolfe",
+            )
+            # scipy's unit first step: learning_rate_init is not used, as in MLPClassifier.
+            return {"optimizer": optimizer, "lr": 1.0}
         if self.solver == "adam":
-            params.update(
-                optimizer__betas=(self.beta_1, self.beta_2),
-                optimizer__eps=self.epsilon,
-                optimizer__fused=True,
-            )
+            options = {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon, "fused": True}
         elif self.solver == "rmsprop":
-            params.update(
-                optimizer__alpha=0.99, optimizer__eps=self.epsilon, optimizer__foreach=True
-            )
+            options = {"alpha": 0.99, "eps": self.epsilon, "foreach": True}
         else:
-            params.update(
-                optimizer__momentum=self.momentum,
-                optimizer__nesterov=self.nesterovs_momentum and self.momentum > 0,
-                optimizer__fused=True,
-            )
-        return params
+            options = {
+                "momentum": self.momentum,
+                "nesterov": self.nesterovs_momentum and self.momentum > 0,
+                "fused": True,
+            }
+        optimizer = functools.partial(SOLVERS[self.solver], **options)
+        return {"optimizer": optimizer, "lr": self.learning_rate_init}
 
     def _user_callbacks(self, callbacks) -> list:
         """Copies of the user's ``callbacks`` (the parameter itself stays unfitted), named."""
