@@ -274,8 +274,8 @@ class BasePositionalNetwork(
                 self._build_network(X.shape[1], self._n_output_neurons(y), n_samples=len(X))
             else:
                 self._check_network_unchanged()
-            self._configure_call(incremental, new_network, n_samples=len(X))
             X_tensor, target = self._training_tensors(X, y, sample_weight)
+            self._configure_call(incremental, new_network, n_samples=len(X))  # last: see below
         self._train(X_tensor, target, epochs=1 if incremental else self.max_iter)
         if not incremental:
             self._warn_if_not_converged()
@@ -284,7 +284,12 @@ class BasePositionalNetwork(
     @contextlib.contextmanager
     def _unchanged_on_error(self):
         """Leave the estimator exactly as it was if preparing a fit fails (bad data, a network
-        that cannot be built): no half-fitted estimator whose ``predict`` fails oddly."""
+        that cannot be built): no half-fitted estimator whose ``predict`` fails oddly.
+
+        A shallow copy of the attributes suffices: every step of :meth:`_fit` before the last
+        only rebinds attributes (``n_features_in_``, ``classes_``, a new ``net_`` ...); the last,
+        ``_configure_call``, changes the existing net in place, from parameters already
+        validated, so everything that can fail on the data or the device has run before it."""
         before = dict(vars(self))
         try:
             yield

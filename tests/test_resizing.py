@@ -1,6 +1,6 @@
 """The one owner of the built configuration (BuiltNetwork), the one door that changes the
 network's size, what get_params() and clone() give after pruning or growth, and loading models
-saved in format 2 before the split of the base class."""
+saved in format 2 before the split of the base class; a refused call that changes nothing."""
 
 import dataclasses
 import pickle
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
@@ -156,3 +157,21 @@ def test_the_saved_layout_is_unchanged(digits):
     assert state["_torch_state"]["format"] == 2
     regressor = PositionalMLPRegressor(5, max_iter=2, random_state=0).fit(X, y.astype(float))
     assert regressor.__getstate__()["_built_with"]["loss"] == "squared_error"
+
+
+# ------------------------------------------------------------- a failed call changes nothing
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_warm_start_refused_for_a_missing_device_leaves_net_and_generator_as_they_were(digits):
+    """The device is checked before the call's configuration touches the net in place (the
+    optimizer restart, the draw of the hold-out seed), which a shallow restore would not undo."""
+    X, y = digits
+    estimator = _fitted("positional", digits, early_stopping=True)
+    optimizer_state = pickle.dumps(estimator.net_.optimizer_.state_dict())
+    generator_state = estimator._generator.get_state().clone()
+    optimizer = estimator.net_.optimizer_
+    estimator.set_params(warm_start=True, device="cuda")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        estimator.fit(X, y)
+    assert estimator.net_.optimizer_ is optimizer
+    assert pickle.dumps(estimator.net_.optimizer_.state_dict()) == optimizer_state
+    assert torch.equal(estimator._generator.get_state(), generator_state)
