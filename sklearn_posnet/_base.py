@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -57,6 +56,7 @@ from ._sensitivity import taylor_sensitivity
 from ._threads import data_shape, forward_work, uses_threads
 from ._training import TrainingDiverged
 from ._validation import DEVICES, check_label_types
+from ._warnings import warn_caller
 from .nn._extended_range import recompute_overflowing_rows
 from .nn.activations import ACTIVATIONS
 
@@ -362,20 +362,18 @@ class BasePositionalNetwork(
                     if stopping.out_of_evaluations_
                     else f"max_iter={self.max_iter} iterations"
                 )
-                warnings.warn(
+                warn_caller(
                     f"lbfgs failed to converge: it used its {used} before the gradient (tol) or "
                     "the loss's decrease became small enough. Increase max_iter or max_fun, or "
                     "scale X (e.g. with StandardScaler).",
                     ConvergenceWarning,
-                    stacklevel=6,  # this, _fit, fit, _fit_context, uses_threads: the caller
                 )
             return
         if not self.net_.callback("plateau").converged_ and self.n_iter_ == self.max_iter:
-            warnings.warn(
+            warn_caller(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=6,  # this, _fit, fit, _fit_context, uses_threads: the caller of fit
             )
 
     # ------------------------------------------------------------------------------ inference

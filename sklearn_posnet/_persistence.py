@@ -21,7 +21,6 @@ rebuilds the net with the configuration the model was built with. pickle, joblib
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral
 
 import numpy as np
@@ -29,6 +28,7 @@ import torch
 
 from ._inference import InferenceCopy
 from ._network import BuiltNetwork
+from ._warnings import warn_caller
 
 __all__ = [
     "FORMAT_VERSION",
@@ -99,11 +99,10 @@ def loading_device(device) -> torch.device:
     """``device``, or the CPU (with a warning) when it is a CUDA device this machine lacks."""
     device = torch.device(device)
     if device.type == "cuda" and not torch.cuda.is_available():
-        warnings.warn(
+        warn_caller(
             f"This model was fitted with device={str(device)!r} but CUDA is not available: it "
             "was loaded on the CPU. Predictions work; set_params(device='cpu') to train further.",
             UserWarning,
-            stacklevel=5,
         )
         return torch.device("cpu")
     return device
