@@ -1,10 +1,11 @@
 """Pictures of fitted networks: where the neurons are, how they connect, how they moved.
 
 matplotlib is imported inside the functions, so the package imports without it. Every function
-takes a fitted :class:`~sklearn_posnet.PositionalMLPClassifier` or
+but :func:`plot_pruning_curve` takes a fitted :class:`~sklearn_posnet.PositionalMLPClassifier` or
 :class:`~sklearn_posnet.ParticleNetworkClassifier`; :func:`plot_network` also takes their torch
-modules. The numbers behind the pictures are in :mod:`sklearn_posnet.spatial`;
-``plot_pruning_curve`` is :func:`sklearn_posnet.pruning.plot_pruning_curve`.
+modules. :func:`plot_pruning_curve` draws the scores :func:`~sklearn_posnet.pruning.pruning_curve`
+returns (:mod:`sklearn_posnet.pruning` offers it too, beside the curve). The numbers behind the
+pictures are in :mod:`sklearn_posnet.spatial`.
 
 Colors: input neurons are gray and faint, each hidden layer has its own color
 (:data:`HIDDEN_LAYER_COLORS`, cycled), outputs are black; connections are red for positive and
@@ -27,17 +28,8 @@ __all__ = [
     "animate_training",
     "plot_loss_curve",
     "plot_network",
-    "plot_pruning_curve",  # noqa: F822 (provided by __getattr__)
+    "plot_pruning_curve",
 ]
-
-
-def __getattr__(name: str):
-    # plot_pruning_curve lives with the pruning code; it is offered here too, imported on use.
-    if name == "plot_pruning_curve":
-        from .pruning import plot_pruning_curve
-
-        return plot_pruning_curve
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 #: Colors of the hidden layers, first hidden layer first, cycled for deeper networks.
@@ -633,3 +625,41 @@ def _save_animation(animation, path: Path, fps: int, dpi: int) -> None:
     else:
         raise ValueError(f"path must end in .gif or .mp4, got {path.name!r}.")
     animation.save(path, writer=writer, dpi=dpi)
+
+
+def plot_pruning_curve(amounts, scores, *, ax=None, label: str | None = None, **plot_kwargs):
+    """Plot score against pruned amount; with several runs, their mean and a band of one std.
+
+    Parameters
+    ----------
+    amounts : array-like of shape (n_amounts,)
+        The pruned amounts (x axis).
+    scores : array-like of shape (n_amounts,) or (n_amounts, n_runs)
+        The scores, e.g. ``pruning_curve(...).scores`` or several of them stacked as columns.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure's axes when None.
+    label : str, default=None
+        The legend label of the curve.
+    **plot_kwargs
+        Passed to ``ax.plot``.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    amounts = np.asarray(amounts, dtype=np.float64)
+    scores = np.asarray(scores, dtype=np.float64).reshape(len(amounts), -1)
+    if ax is None:
+        _, ax = plt.subplots()
+    mean = scores.mean(axis=1)
+    (line,) = ax.plot(amounts, mean, marker="o", label=label, **plot_kwargs)
+    if scores.shape[1] > 1:
+        spread = scores.std(axis=1)
+        ax.fill_between(amounts, mean - spread, mean + spread, color=line.get_color(), alpha=0.2)
+    ax.set_xlabel("pruned amount")
+    ax.set_ylabel("score")
+    if label is not None:
+        ax.legend()
+    return ax

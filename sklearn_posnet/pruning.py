@@ -32,6 +32,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .nn._neurons import CRITERIA
+from .plotting import plot_pruning_curve  # a picture: it lives with the others
 
 __all__ = ["NeuronPruner", "plot_pruning_curve", "prune", "pruning_curve"]
 
@@ -345,44 +346,6 @@ def pruning_curve(
         n_neurons_removed=np.asarray(n_removed),
         n_parameters=np.asarray(n_parameters),
     )
-
-
-def plot_pruning_curve(amounts, scores, *, ax=None, label: str | None = None, **plot_kwargs):
-    """Plot score against pruned amount; with several runs, their mean and a band of one std.
-
-    Parameters
-    ----------
-    amounts : array-like of shape (n_amounts,)
-        The pruned amounts (x axis).
-    scores : array-like of shape (n_amounts,) or (n_amounts, n_runs)
-        The scores, e.g. ``pruning_curve(...).scores`` or several of them stacked as columns.
-    ax : matplotlib Axes, default=None
-        Where to draw; a new figure's axes when None.
-    label : str, default=None
-        The legend label of the curve.
-    **plot_kwargs
-        Passed to ``ax.plot``.
-
-    Returns
-    -------
-    ax : matplotlib Axes
-    """
-    import matplotlib.pyplot as plt
-
-    amounts = np.asarray(amounts, dtype=np.float64)
-    scores = np.asarray(scores, dtype=np.float64).reshape(len(amounts), -1)
-    if ax is None:
-        _, ax = plt.subplots()
-    mean = scores.mean(axis=1)
-    (line,) = ax.plot(amounts, mean, marker="o", label=label, **plot_kwargs)
-    if scores.shape[1] > 1:
-        spread = scores.std(axis=1)
-        ax.fill_between(amounts, mean - spread, mean + spread, color=line.get_color(), alpha=0.2)
-    ax.set_xlabel("pruned amount")
-    ax.set_ylabel("score")
-    if label is not None:
-        ax.legend()
-    return ax
 
 
 def _estimator_has(name: str):
