@@ -93,24 +93,12 @@ def taylor_sensitivity(net, X: torch.Tensor, target) -> list[np.ndarray]:
 
 
 def neuron_gradient_norms(net, X: torch.Tensor, target) -> list[torch.Tensor]:
-    """The module's ``neuron_gradient_norms()`` for the gradient of the net's loss on ``X``.
+    """The module's ``neuron_gradient_norms()`` (one tensor per hidden layer, one norm per
+    neuron) for the gradient of the net's loss on ``X``, with ``net``, ``X`` and ``target`` as
+    for :func:`taylor_sensitivity`.
 
     One forward and backward pass over all of ``X`` (the loss is ``net.get_loss(logits,
     target)``, without penalty); the parameters' gradients are cleared before and after.
-
-    Parameters
-    ----------
-    net : skorch NeuralNet
-        A fitted net whose ``module_`` has ``neuron_gradient_norms``.
-    X : Tensor of shape (n_samples, n_features)
-        On the module's device.
-    target : Tensor or tuple of Tensor
-        What ``net.get_loss`` takes as ``y_true`` for these rows.
-
-    Returns
-    -------
-    norms : list of Tensor of shape (n_k,)
-        One tensor per hidden layer, one norm per neuron.
     """
     module = net.module_
     module.zero_grad()

@@ -14,18 +14,16 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_posnet import (
-    ParticleNetworkClassifier,
-    PositionalMLPClassifier,
-    PositionalMLPRegressor,
-    prune,
-)
+import sklearn_posnet as posnet
 from sklearn_posnet._network import BuiltNetwork
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 SAVED = Path(__file__).parent / "data" / "saved_models_format2.pkl"
-MAKERS = {"positional": PositionalMLPClassifier, "particle": ParticleNetworkClassifier}
+MAKERS = {
+    "positional": posnet.PositionalMLPClassifier,
+    "particle": posnet.ParticleNetworkClassifier,
+}
 
 
 def _fitted(kind, digits, **params):
@@ -64,7 +62,7 @@ def test_resizing_keeps_params_module_optimizer_and_recorder_in_step(kind, chang
     X, y = digits
     estimator = _fitted(kind, digits, record_positions=True)
     if change == "prune":
-        estimator = prune(estimator, 4)
+        estimator = posnet.prune(estimator, 4)
     elif change == "grow":
         estimator.grow_hidden_neurons(1, 3, random_state=0)
     else:
@@ -149,13 +147,13 @@ def test_the_saved_layout_is_unchanged(digits):
     """The built configuration is saved as the plain dict of format 2 (hidden sizes included),
     so that files written now read as those written before."""
     X, y = digits
-    estimator = prune(_fitted("positional", digits), 3)
+    estimator = posnet.prune(_fitted("positional", digits), 3)
     state = estimator.__getstate__()
     assert "_built" not in state
     assert type(state["_built_with"]) is dict
     assert state["_built_with"]["hidden_layer_sizes"] == estimator.hidden_layer_sizes
     assert state["_torch_state"]["format"] == 2
-    regressor = PositionalMLPRegressor(5, max_iter=2, random_state=0).fit(X, y.astype(float))
+    regressor = posnet.PositionalMLPRegressor(5, max_iter=2, random_state=0).fit(X, y.astype(float))
     assert regressor.__getstate__()["_built_with"]["loss"] == "squared_error"
 
 
