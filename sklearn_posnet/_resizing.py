@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from ._network import torch_generator
+from ._network import as_tensor, torch_generator
 from ._recording import RECORDER_NAME
 from ._sensitivity import neuron_gradient_norms
 
@@ -136,7 +136,9 @@ class Resizing:
             first_new = module.layer_sizes[int(hidden_layer) + 1] - n_drawn
             chosen = torch.arange(n_drawn)
             if guided:
-                X_tensor, target = self._training_tensors(X, y, None)
+                device = next(module.parameters()).device
+                X_tensor = as_tensor(X, torch.float32, device)
+                target = self._target_tensor(y, device)
                 norms = neuron_gradient_norms(self.net_, X_tensor, target)
                 norms = norms[hidden_layer][first_new:].cpu()
                 chosen = torch.argsort(norms, descending=True, stable=True)[:n_new].sort().values

@@ -173,3 +173,17 @@ def test_a_warm_start_refused_for_a_missing_device_leaves_net_and_generator_as_t
     assert estimator.net_.optimizer_ is optimizer
     assert pickle.dumps(estimator.net_.optimizer_.state_dict()) == optimizer_state
     assert torch.equal(estimator._generator.get_state(), generator_state)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_model_loaded_without_its_gpu_still_grows_by_the_gradient(digits):
+    """Growth runs on the module where it is (the CPU), as prediction does; only training needs
+    the requested device."""
+    X, y = digits
+    estimator = _fitted("particle", digits).set_params(device="cuda")
+    with pytest.warns(UserWarning, match="loaded on the CPU"):
+        loaded = pickle.loads(pickle.dumps(estimator))
+    proba = loaded.predict_proba(X)
+    loaded.grow_hidden_neurons(0, 2, X=X[:100], y=y[:100], n_candidates=2)
+    assert tuple(loaded.module_.layer_sizes[1:-1]) == (12, 6)
+    assert_allclose(loaded.predict_proba(X), proba, rtol=0, atol=1e-12)
