@@ -18,10 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import torch
 from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
-
-from .spatial import _effective_weights, _module_of, _positions
 
 __all__ = [
     "HIDDEN_LAYER_COLORS",
@@ -222,9 +221,11 @@ def plot_network(
         raise ValueError(f"top_k must be None or >= 0, got {top_k}.")
     if threshold is not None and not 0 <= threshold <= 1:
         raise ValueError(f"threshold must be None or between 0 and 1, got {threshold}.")
-    module = _module_of(network)
-    positions = _positions(module)
-    weights = _effective_weights(module)
+    # A torch module, or a fitted estimator or pruner: their module_ (which checks the fit).
+    module = network if isinstance(network, torch.nn.Module) else network.module_
+    positions = [p.detach().cpu().double().numpy() for p in module.positions]
+    with torch.no_grad():
+        weights = [w.detach().cpu().double().numpy() for w in module.effective_weights()]
     n_layers = len(positions)
     three_d, dims = _resolve_view(positions[0].shape[1], projection, dims)
     ax = _check_axes(ax, three_d)
