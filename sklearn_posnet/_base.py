@@ -48,6 +48,7 @@ from skorch.callbacks import Callback, EpochScoring, ProgressBar
 
 from . import _persistence
 from ._inference import InferenceCopy
+from ._optimizers import SOLVERS
 from ._outputs import output_for, target_of, validation_score
 from ._recording import RECORDER_NAME, recording_callbacks
 from ._sensitivity import taylor_sensitivity
@@ -72,12 +73,7 @@ from .nn.activations import ACTIVATIONS
 
 __all__ = ["BasePositionalClassifier", "BasePositionalNetwork", "BasePositionalRegressor"]
 
-_SOLVERS = {
-    "adam": torch.optim.Adam,
-    "rmsprop": torch.optim.RMSprop,
-    "sgd": torch.optim.SGD,
-    "lbfgs": torch.optim.LBFGS,
-}
+_SOLVERS = SOLVERS
 # Loss evaluations one L-BFGS iteration may spend: the first, and scipy's default of at most
 # 20 in the line search (MLPClassifier's lbfgs is scipy's).
 _LBFGS_EVALUATIONS_PER_ITERATION = 21
@@ -886,7 +882,7 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
         # multi-tensor (foreach) updates.
         if self.solver == "lbfgs":
             return {
-                "optimizer": torch.optim.LBFGS,
+                "optimizer": _SOLVERS["lbfgs"],
                 # scipy's unit first step: learning_rate_init is not used, as in MLPClassifier.
                 "lr": 1.0,
                 # One iteration per epoch, so that every callback sees every iteration.
