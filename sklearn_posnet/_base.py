@@ -60,6 +60,7 @@ from ._training import (
     InverseScaling,
     KeepBestEpoch,
     LbfgsStopping,
+    Penalty,
     PlateauStopping,
     PosNet,
     TensorBatches,
@@ -118,25 +119,6 @@ def _inference_work(estimator, X) -> int:
     if "net_" not in vars(estimator):
         return 0
     return forward_work(estimator.net_.module_.layer_sizes, min(data_shape(X)[0], _PREDICT_CHUNK))
-
-
-class _Penalty:
-    """The regularization added to each training batch's loss, as keyword arguments of the
-    module's ``forward_with_penalty``.
-
-    ``alpha`` is MLPClassifier's: ``0.5 * alpha * sum(W**2) / batch_size`` over the weight
-    matrices; ``distance_alpha`` weighs the module's ``distance_penalty()``.
-    """
-
-    def __init__(self, alpha: float = 0.0, distance_alpha: float = 0.0):
-        self.alpha = alpha
-        self.distance_alpha = distance_alpha
-
-    def __call__(self, batch_size: int) -> dict:
-        weights = {"l2": 0.5 * self.alpha / batch_size}
-        if self.distance_alpha:
-            weights["distance"] = self.distance_alpha
-        return weights
 
 
 #: Names of the callbacks every network gets; a user's callbacks take other names.
@@ -238,9 +220,9 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
         """Return the torch module for ``n_features`` inputs and ``n_outputs`` logits, built from
         ``params`` (a ``get_params()`` dictionary; the current parameters when None)."""
 
-    def _penalty(self) -> _Penalty | None:
+    def _penalty(self) -> Penalty | None:
         """The training penalty (None for none)."""
-        return _Penalty(alpha=self.alpha) if self.alpha else None
+        return Penalty(alpha=self.alpha) if self.alpha else None
 
     def _module_callbacks(self, params: dict) -> list:
         """Callbacks the module needs, as ``(name, callback)`` pairs, built from ``params``."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["SOLVERS", "Adam", "LBFGS", "RMSprop", "SGD"]
+__all__ = ["LBFGS", "SGD", "SOLVERS", "Adam", "RMSprop"]
 
 
 def _undecorated(method):

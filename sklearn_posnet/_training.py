@@ -41,6 +41,7 @@ __all__ = [
     "InverseScaling",
     "KeepBestEpoch",
     "LbfgsStopping",
+    "Penalty",
     "PlateauStopping",
     "PosNet",
     "RemoveMeanPositionGradient",
@@ -216,6 +217,56 @@ def sees_gradients(callback) -> bool:
     return _overrides(callback, "on_grad_computed")
 
 
+class Penalty:
+    """The regularization of every training batch, divided, as MLPClassifier's, by the batch's
+    total sample weight (its length without weights), so that the last, shorter batch and
+    weighted samples are penalized exactly.
+
+    Parameters
+    ----------
+    alpha : float, default=0.0
+        MLPClassifier's L2 penalty, ``0.5 * alpha * sum(W**2) / total_weight``.
+    distance_alpha : float, default=0.0
+        Weight of the module's ``distance_penalty()`` (positional networks).
+    closed_form : bool, default=False
+        Whether ``W`` are the module's raw ``weights`` (positional networks): the L2 gradient
+        ``alpha * W / total_weight`` is then added to their gradients after the backward pass
+        (:meth:`add_closed_form`) and the value computed without grad, instead of going
+        through autograd. Otherwise (particle networks, whose L2 is over implied weights) the
+        module's ``forward_with_penalty`` forms the whole penalty in the autograd graph.
+    """
+
+    def __init__(self, alpha: float = 0.0, distance_alpha: float = 0.0, closed_form=False):
+        self.alpha = alpha
+        self.distance_alpha = distance_alpha
+        self.closed_form = closed_form
+
+    def graph_terms(self, total_weight: float) -> dict:
+        """Keyword arguments of the module's ``forward_with_penalty``: the terms autograd
+        differentiates (empty when there are none)."""
+        terms = {}
+        if self.alpha and not self.closed_form:
+            terms["l2"] = 0.5 * self.alpha / total_weight
+        if self.distance_alpha:
+            terms["distance"] = self.distance_alpha
+        return terms
+
+    @torch.no_grad()
+    def add_closed_form(self, module, total_weight: float):
+        """Add the closed-form terms' gradients to the module's gradients; return their value
+        (a scalar tensor, or 0.0 when there are none)."""
+        if not (self.alpha and self.closed_form):
+            return 0.0
+        l2 = 0.5 * self.alpha / total_weight
+        value = 0.0
+        for weight in module.weights:
+            flat = weight.reshape(-1)
+            value = value + torch.dot(flat, flat)
+            if weight.grad is not None:
+                weight.grad.add_(weight, alpha=2.0 * l2)
+        return value * l2
+
+
 class PosNet(NeuralNet):
     """A skorch ``NeuralNet`` over tensor batches whose training loss adds a penalty.
 
@@ -234,10 +285,11 @@ class PosNet(NeuralNet):
 
     Parameters
     ----------
-    penalty : callable, optional
-        ``penalty(batch_size)`` returns the keyword arguments of the module's
-        ``forward_with_penalty(X, **kwargs)``, which returns the logits and a scalar penalty
-        that is added to the training loss. With None, the module is called plainly.
+    penalty : Penalty, optional
+        The regularization added to every batch's loss: its autograd terms go to the module's
+        ``forward_with_penalty(X, **terms)``, which returns the logits and a scalar penalty,
+        and its closed-form terms are added after the backward pass. With None, the module is
+        called plainly.
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
     """
@@ -270,15 +322,20 @@ class PosNet(NeuralNet):
         if not self.module_.training:
             self.module_.train()
         X, y = batch
-        if self.penalty is None:
+        penalty = self.penalty
+        terms = {}
+        if penalty is not None:
+            total_weight = float(y[1].sum()) if isinstance(y, tuple) else len(y)
+            terms = penalty.graph_terms(total_weight)
+        if terms:
+            y_pred, graph_penalty = self.module_.forward_with_penalty(X, **terms)
+            loss = self.get_loss(y_pred, y, X=X, training=True) + graph_penalty
+        else:
             y_pred = self.module_(X, **fit_params)
             loss = self.get_loss(y_pred, y, X=X, training=True)
-        else:
-            # MLPClassifier divides the L2 penalty by the batch's total sample weight.
-            total_weight = float(y[1].sum()) if isinstance(y, tuple) else len(y)
-            y_pred, penalty = self.module_.forward_with_penalty(X, **self.penalty(total_weight))
-            loss = self.get_loss(y_pred, y, X=X, training=True) + penalty
         loss.backward()
+        if penalty is not None:
+            loss = loss.detach() + penalty.add_closed_form(self.module_, total_weight)
         return {"loss": loss, "y_pred": y_pred}
 
     def train_step(self, batch, **fit_params):
@@ -321,24 +378,26 @@ class PosNet(NeuralNet):
                 self.history.record_batch("train_loss", losses[-1].item())
                 self.history.record_batch("train_batch_size", sizes[-1])
                 self.notify("on_batch_end", batch=batch, training=True, **step)
-        loss = float(
-            torch.stack(losses).double() @ torch.tensor(sizes, dtype=torch.float64)
-        ) / sum(sizes)
-        self._check_finite(loss)
+        loss = float(torch.stack(losses).double() @ torch.tensor(sizes, dtype=torch.float64)) / sum(
+            sizes
+        )
+        if not np.isfinite(loss):
+            self.diverge(f"the loss became {loss}")
+        if not all(bool(p.isfinite().all()) for p in self.module_.parameters()):
+            self.diverge("the parameters became non-finite")
         best = min((row.get("train_loss", np.inf) for row in self.history[:-1]), default=np.inf)
         self.history.record("train_loss", loss)
         self.history.record("train_loss_best", bool(loss < best))
         self.history.record("train_batch_count", len(losses))
 
-    def _check_finite(self, loss: float) -> None:
-        """Stop (see :class:`DivergenceGuard`) when the epoch's loss or a parameter is
-        non-finite: nothing may score or validate a diverged network."""
-        if not np.isfinite(loss):
-            what = f"the loss became {loss}"
-        elif not all(bool(p.isfinite().all()) for p in self.module_.parameters()):
-            what = "the parameters became non-finite"
-        else:
-            return
+    def diverge(self, what: str):
+        """Stop training because ``what`` became non-finite: the :class:`DivergenceGuard`
+        among the callbacks puts the last finite parameters back and raises
+        :class:`TrainingDiverged`; without one, it is raised here.
+
+        Nothing may validate or score a diverged network: the training pass calls this for its
+        loss and parameters, the validation score for its predictions.
+        """
         for _, callback in self.callbacks_:
             if isinstance(callback, DivergenceGuard):
                 callback.diverge(self, what)
@@ -404,13 +463,14 @@ def _module_state(net) -> dict:
 
 
 class DivergenceGuard(Callback):
-    """Keep the parameters of the last finite epoch, and put them back when training diverges.
+    """Keep the parameters at the start of every epoch, and put them back when training diverges.
 
     :class:`PosNet` checks the summed training loss of every epoch and the parameters after the
-    epoch's last step, before any validation or scoring, and calls :meth:`diverge` on the first
-    non-finite value. The parameters at the start of each call and after every finite epoch are
-    kept; :meth:`diverge` puts them back, rebuilds the optimizer (its state went non-finite with
-    the parameters) and raises :class:`TrainingDiverged`.
+    epoch's last step, before any validation, and the validation score checks its predictions,
+    before any scoring; the first non-finite value calls :meth:`PosNet.diverge`, which calls
+    :meth:`diverge` here: the parameters of the end of the last finite epoch are put back, the
+    optimizer is rebuilt (its state went non-finite with the parameters) and
+    :class:`TrainingDiverged` is raised.
     """
 
     def initialize(self):
@@ -419,11 +479,14 @@ class DivergenceGuard(Callback):
         return self
 
     def on_train_begin(self, net, **kwargs):
-        self.last_finite_state_ = _module_state(net)
         self.epochs_ = 0
 
+    def on_epoch_begin(self, net, **kwargs):
+        self.last_finite_state_ = _module_state(net)
+
     def diverge(self, net, what: str):
-        """Put back the last finite parameters and raise :class:`TrainingDiverged`.
+        """Put back the parameters of the start of this epoch and raise
+        :class:`TrainingDiverged`.
 
         Parameters
         ----------
@@ -436,7 +499,6 @@ class DivergenceGuard(Callback):
         raise TrainingDiverged(f"{what} in epoch {self.epochs_ + 1}", self.epochs_)
 
     def on_epoch_end(self, net, **kwargs):
-        self.last_finite_state_ = _module_state(net)
         self.epochs_ += 1
 
 
