@@ -210,7 +210,7 @@ def test_partial_fit_reports_divergence_too():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(60, 4)) * 1e6, rng.normal(size=60) * 1e12
     estimator = PositionalMLPRegressor((4,), solver="sgd", learning_rate_init=1e6)
-    with pytest.raises(ValueError, match="^Training diverged"):
+    with pytest.raises(ValueError, match=r"^Training diverged"):
         for _ in range(5):
             estimator.partial_fit(X, y)
     assert np.isfinite(estimator.predict(X)).all()
