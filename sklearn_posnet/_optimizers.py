@@ -39,7 +39,13 @@ class _Eager:
         _add_param_group(self, param_group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        _zero_grad(self, set_to_none)
+        if not set_to_none:
+            _zero_grad(self, set_to_none)
+            return
+        # torch's, without its profiler record (a tenth of a small network's step).
+        for group in self.param_groups:
+            for param in group["params"]:
+                param.grad = None
 
     def state_dict(self) -> dict:
         return _state_dict(self)
