@@ -47,14 +47,15 @@ from sklearn.utils.validation import (
 )
 
 from ._fitted import FittedAttributes
-from ._network import SOLVERS, NetworkBuilding, Penalty, as_tensor
+from ._network import NetworkBuilding, as_tensor
 from ._network import torch_generator as _torch_generator  # noqa: F401 (tests import it here)
+from ._optimizers import SOLVERS
 from ._outputs import output_for
 from ._persistence import Persistence
 from ._resizing import Resizing
 from ._sensitivity import taylor_sensitivity
 from ._threads import data_shape, forward_work, uses_threads
-from ._training import TrainingDiverged
+from ._training import Penalty, TrainingDiverged
 from ._validation import DEVICES, check_label_types
 from ._warnings import warn_caller
 from .nn._extended_range import recompute_overflowing_rows

@@ -23,6 +23,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback, EpochScoring, ProgressBar
 
 from ._inference import InferenceCopy
+from ._optimizers import SOLVERS
 from ._outputs import output_for, target_of, validation_score
 from ._recording import RECORDER_NAME, recording_callbacks
 from ._training import (
@@ -40,20 +41,12 @@ from ._training import (
 )
 
 __all__ = [
-    "SOLVERS",
     "BuiltNetwork",
     "NetworkBuilding",
-    "Penalty",
     "as_tensor",
     "torch_generator",
 ]
 
-SOLVERS = {
-    "adam": torch.optim.Adam,
-    "rmsprop": torch.optim.RMSprop,
-    "sgd": torch.optim.SGD,
-    "lbfgs": torch.optim.LBFGS,
-}
 # Loss evaluations one L-BFGS iteration may spend: the first, and scipy's default of at most
 # 20 in the line search (MLPClassifier's lbfgs is scipy's).
 _LBFGS_EVALUATIONS_PER_ITERATION = 21
@@ -77,25 +70,6 @@ def torch_generator(random_state) -> torch.Generator:
     else:
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     return torch.Generator().manual_seed(seed)
-
-
-class Penalty:
-    """The regularization added to each training batch's loss, as keyword arguments of the
-    module's ``forward_with_penalty``.
-
-    ``alpha`` is MLPClassifier's: ``0.5 * alpha * sum(W**2) / batch_size`` over the weight
-    matrices; ``distance_alpha`` weighs the module's ``distance_penalty()``.
-    """
-
-    def __init__(self, alpha: float = 0.0, distance_alpha: float = 0.0):
-        self.alpha = alpha
-        self.distance_alpha = distance_alpha
-
-    def __call__(self, batch_size: int) -> dict:
-        weights = {"l2": 0.5 * self.alpha / batch_size}
-        if self.distance_alpha:
-            weights["distance"] = self.distance_alpha
-        return weights
 
 
 #: Names of the callbacks every network gets; a user's callbacks take other names.
@@ -292,7 +266,7 @@ class NetworkBuilding:
         # multi-tensor (foreach) updates.
         if self.solver == "lbfgs":
             optimizer = functools.partial(
-                torch.optim.LBFGS,
+                SOLVERS["lbfgs"],
                 # One iteration per epoch, so that every callback sees every iteration.
                 max_iter=1,
                 max_eval=_LBFGS_EVALUATIONS_PER_ITERATION,

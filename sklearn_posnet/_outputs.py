@@ -186,6 +186,8 @@ def validation_score(net, dataset, y) -> float:
     """The net's validation score of ``dataset`` (the criterion's :meth:`Output.score`), for
     skorch's ``EpochScoring``."""
     raw = torch.cat([torch.as_tensor(batch) for batch in net.forward_iter(dataset)])
+    if not bool(raw.isfinite().all()):
+        net.diverge("the predictions of the validation data became non-finite")
     return net.criterion_.score(raw, dataset.y, dataset.w)
 
 

@@ -76,8 +76,14 @@ class PositionRecorder(Callback):
         if dataset_train is not None:
             self._batches_per_epoch = max(1, -(-len(dataset_train) // int(net.batch_size)))
 
+    @property
+    def needs_training_batches(self) -> bool:
+        """Whether the net must call :meth:`on_batch_end` after every training batch: only
+        when recording per batch (see :func:`~sklearn_posnet._training.sees_training_batches`)."""
+        return self.every_n_batches is not None
+
     def on_batch_end(self, net, training=False, **kwargs):
-        if not training:
+        if not training or self.every_n_batches is None:
             return
         self._batches_in_epoch += 1
         self.steps_ += 1
@@ -88,6 +94,7 @@ class PositionRecorder(Callback):
     def on_epoch_end(self, net, **kwargs):
         self.epochs_done_ += 1
         if self.every_n_batches is None:
+            self.steps_ += int(net.history[-1]["train_batch_count"])
             self._record(net, self.epochs_done_)
 
     def follow_hidden_neurons(self, sources: Sequence[np.ndarray], module) -> None:

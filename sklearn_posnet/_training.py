@@ -19,16 +19,20 @@ forth.
 
 from __future__ import annotations
 
+import contextlib
 import copy
-import linecache
 import re
+import signal
 import sys
+import threading
 
 import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import Callback, EpochTimer, PrintLog
+from skorch.callbacks.scoring import ScoringBase
+from skorch.utils import TeeGenerator
 
 __all__ = [
     "DivergenceGuard",
@@ -37,6 +41,7 @@ __all__ = [
     "InverseScaling",
     "KeepBestEpoch",
     "LbfgsStopping",
+    "Penalty",
     "PlateauStopping",
     "PosNet",
     "RemoveMeanPositionGradient",
@@ -185,32 +190,106 @@ class HoldOutSplit:
 
 
 # ------------------------------------------------------------------------------------ net
-def _raised_by_a_callback(interrupt: KeyboardInterrupt) -> bool:
-    """Whether ``interrupt`` is a skorch callback's way of stopping (e.g. ``EarlyStopping``'s
-    ``raise KeyboardInterrupt``) rather than the user's Ctrl-C.
+def _overrides(callback, method: str) -> bool:
+    return getattr(type(callback), method) is not getattr(Callback, method)
 
-    It is when it was raised by a ``raise KeyboardInterrupt`` statement inside a method of a
-    :class:`skorch.callbacks.Callback`; a signal arrives between any two bytecodes instead.
+
+def sees_training_batches(callback) -> bool:
+    """Whether ``callback`` must be called on every training batch (``on_batch_begin`` and
+    ``on_batch_end``, with skorch's per-batch history records).
+
+    A callback says so through a ``needs_training_batches`` attribute where it has one;
+    otherwise it does when it overrides either method, except skorch's scoring callbacks of
+    validation data, which see the validation batches only. While no callback sees them, the
+    net runs its lean loop over the training batches (see :meth:`PosNet.run_single_epoch`).
     """
-    frame = interrupt.__traceback__
-    if frame is None:
+    declared = getattr(callback, "needs_training_batches", None)
+    if declared is not None:
+        return bool(declared)
+    if isinstance(callback, ScoringBase) and not callback.on_train:
         return False
-    while frame.tb_next is not None:
-        frame = frame.tb_next
-    owner = frame.tb_frame.f_locals.get("self")
-    line = linecache.getline(frame.tb_frame.f_code.co_filename, frame.tb_lineno).strip()
-    return isinstance(owner, Callback) and line.startswith("raise KeyboardInterrupt")
+    return _overrides(callback, "on_batch_begin") or _overrides(callback, "on_batch_end")
+
+
+def sees_gradients(callback) -> bool:
+    """Whether ``callback`` overrides ``on_grad_computed``, which the net calls after every
+    backward pass, between it and the optimizer's step."""
+    return _overrides(callback, "on_grad_computed")
+
+
+class Penalty:
+    """The regularization of every training batch, divided, as MLPClassifier's, by the batch's
+    total sample weight (its length without weights), so that the last, shorter batch and
+    weighted samples are penalized exactly.
+
+    Parameters
+    ----------
+    alpha : float, default=0.0
+        MLPClassifier's L2 penalty, ``0.5 * alpha * sum(W**2) / total_weight``.
+    distance_alpha : float, default=0.0
+        Weight of the module's ``distance_penalty()`` (positional networks).
+    closed_form : bool, default=False
+        Whether ``W`` are the module's raw ``weights`` (positional networks): the L2 gradient
+        ``alpha * W / total_weight`` is then added to their gradients after the backward pass
+        (:meth:`add_closed_form`) and the value computed without grad, instead of going
+        through autograd. Otherwise (particle networks, whose L2 is over implied weights) the
+        module's ``forward_with_penalty`` forms the whole penalty in the autograd graph.
+    """
+
+    def __init__(self, alpha: float = 0.0, distance_alpha: float = 0.0, closed_form=False):
+        self.alpha = alpha
+        self.distance_alpha = distance_alpha
+        self.closed_form = closed_form
+
+    def graph_terms(self, total_weight: float) -> dict:
+        """Keyword arguments of the module's ``forward_with_penalty``: the terms autograd
+        differentiates (empty when there are none)."""
+        terms = {}
+        if self.alpha and not self.closed_form:
+            terms["l2"] = 0.5 * self.alpha / total_weight
+        if self.distance_alpha:
+            terms["distance"] = self.distance_alpha
+        return terms
+
+    @torch.no_grad()
+    def add_closed_form(self, module, total_weight: float):
+        """Add the closed-form terms' gradients to the module's gradients; return their value
+        (a scalar tensor, or 0.0 when there are none)."""
+        if not (self.alpha and self.closed_form):
+            return 0.0
+        l2 = 0.5 * self.alpha / total_weight
+        value = 0.0
+        for weight in module.weights:
+            flat = weight.reshape(-1)
+            value = value + torch.dot(flat, flat)
+            if weight.grad is not None:
+                weight.grad.add_(weight, alpha=2.0 * l2)
+        return value * l2
 
 
 class PosNet(NeuralNet):
     """A skorch ``NeuralNet`` over tensor batches whose training loss adds a penalty.
 
+    skorch keeps what it is good at: the epochs, their callbacks and history, ``callbacks=``,
+    learning-rate schedulers, checkpoints. The batches of a training epoch run in a loop of
+    the net's own (:meth:`run_single_epoch`): one forward pass with its penalty, one backward
+    pass, the callbacks that adjust gradients (``on_grad_computed``), one optimizer step. It
+    records one ``train_loss`` per epoch, the batch-size-weighted mean of the batch losses, and
+    stops with :class:`TrainingDiverged` when that loss or a parameter is non-finite, before
+    any validation or scoring.
+
+    The door for callbacks that must see every training batch: one that overrides
+    ``on_batch_begin`` or ``on_batch_end`` (or sets ``needs_training_batches = True``, see
+    :func:`sees_training_batches`) makes the net call every callback's batch methods and record
+    skorch's per-batch history (``history[-1]["batches"]``), as skorch's own loop does.
+
     Parameters
     ----------
-    penalty : callable, optional
-        ``penalty(batch_size)`` returns the keyword arguments of the module's
-        ``forward_with_penalty(X, **kwargs)``, which returns the logits and a scalar penalty
-        that is added to the training loss. With None, the module is called plainly.
+    penalty : Penalty, optional
+        The regularization added to every batch's loss: its autograd terms go to the module's
+        ``forward_with_penalty(X, **terms)``, which returns the logits and a scalar penalty,
+        and its closed-form terms are added after the backward pass. With None, the module is
+        called plainly.
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
     """
@@ -220,17 +299,20 @@ class PosNet(NeuralNet):
         self.penalty = penalty
 
     def get_default_callbacks(self):
-        # skorch's defaults but PrintLog, which the estimator adds as EpochLog when verbose.
-        return [
-            ("epoch_timer", EpochTimer()),
-            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
-        ]
+        # skorch's defaults but PrintLog, which the estimator adds as EpochLog when verbose, and
+        # PassthroughScoring("train_loss"): run_single_epoch records the epoch's loss itself.
+        return [("epoch_timer", EpochTimer())]
 
     def get_all_learnable_params(self):
         # Frozen positions (input and output neurons) stay out of the optimizer.
         for name, param in super().get_all_learnable_params():
             if param.requires_grad:
                 yield name, param
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        callbacks = [callback for _, callback in self.callbacks_]
+        self.batch_callbacks_ = [cb for cb in callbacks if sees_training_batches(cb)]
+        self.gradient_callbacks_ = [cb for cb in callbacks if sees_gradients(cb)]
 
     def train_step_single(self, batch, **fit_params):
         # skorch's, with the penalty formed in the same pass as the logits (see
@@ -240,16 +322,86 @@ class PosNet(NeuralNet):
         if not self.module_.training:
             self.module_.train()
         X, y = batch
-        if self.penalty is None:
+        penalty = self.penalty
+        terms = {}
+        if penalty is not None:
+            total_weight = float(y[1].sum()) if isinstance(y, tuple) else len(y)
+            terms = penalty.graph_terms(total_weight)
+        if terms:
+            y_pred, graph_penalty = self.module_.forward_with_penalty(X, **terms)
+            loss = self.get_loss(y_pred, y, X=X, training=True) + graph_penalty
+        else:
             y_pred = self.module_(X, **fit_params)
             loss = self.get_loss(y_pred, y, X=X, training=True)
-        else:
-            # MLPClassifier divides the L2 penalty by the batch's total sample weight.
-            total_weight = float(y[1].sum()) if isinstance(y, tuple) else len(y)
-            y_pred, penalty = self.module_.forward_with_penalty(X, **self.penalty(total_weight))
-            loss = self.get_loss(y_pred, y, X=X, training=True) + penalty
         loss.backward()
+        if penalty is not None:
+            loss = loss.detach() + penalty.add_closed_form(self.module_, total_weight)
         return {"loss": loss, "y_pred": y_pred}
+
+    def train_step(self, batch, **fit_params):
+        """One optimization step on ``batch``: skorch's, without its closure where the
+        optimizer takes none (L-BFGS takes one: it evaluates the loss several times)."""
+        if isinstance(self.optimizer_, torch.optim.LBFGS):
+            return super().train_step(batch, **fit_params)
+        self.optimizer_.zero_grad()
+        step = self.train_step_single(batch, **fit_params)
+        for callback in self.gradient_callbacks_:
+            callback.on_grad_computed(
+                self,
+                named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                batch=batch,
+                training=True,
+            )
+        self.optimizer_.step()
+        return step
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """One pass over ``iterator``; a training pass records the epoch's ``train_loss`` and
+        checks that it and the parameters are finite.
+
+        Validation passes are skorch's. A training pass calls the callbacks' batch methods and
+        records per-batch history only where a callback sees training batches (see the class
+        docstring); the batch losses stay tensors until the epoch ends, so that a step never
+        waits for the device.
+        """
+        if not training or iterator is None:
+            return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        batch_events = bool(self.batch_callbacks_)
+        losses, sizes = [], []
+        for batch in iterator:
+            if batch_events:
+                self.notify("on_batch_begin", batch=batch, training=True)
+            step = step_fn(batch, **fit_params)
+            losses.append(step["loss"].detach())
+            sizes.append(len(batch[0]))
+            if batch_events:
+                self.history.record_batch("train_loss", losses[-1].item())
+                self.history.record_batch("train_batch_size", sizes[-1])
+                self.notify("on_batch_end", batch=batch, training=True, **step)
+        loss = float(torch.stack(losses).double() @ torch.tensor(sizes, dtype=torch.float64)) / sum(
+            sizes
+        )
+        if not np.isfinite(loss):
+            self.diverge(f"the loss became {loss}")
+        if not all(bool(p.isfinite().all()) for p in self.module_.parameters()):
+            self.diverge("the parameters became non-finite")
+        best = min((row.get("train_loss", np.inf) for row in self.history[:-1]), default=np.inf)
+        self.history.record("train_loss", loss)
+        self.history.record("train_loss_best", bool(loss < best))
+        self.history.record("train_batch_count", len(losses))
+
+    def diverge(self, what: str):
+        """Stop training because ``what`` became non-finite: the :class:`DivergenceGuard`
+        among the callbacks puts the last finite parameters back and raises
+        :class:`TrainingDiverged`; without one, it is raised here.
+
+        Nothing may validate or score a diverged network: the training pass calls this for its
+        loss and parameters, the validation score for its predictions.
+        """
+        for _, callback in self.callbacks_:
+            if isinstance(callback, DivergenceGuard):
+                callback.diverge(self, what)
+        raise TrainingDiverged(what, epochs_kept=0)
 
     def callback(self, name: str):
         """The initialized callback called ``name``, or None."""
@@ -264,17 +416,45 @@ class PosNet(NeuralNet):
         quietly, and anything else, the user's interrupt included, propagates after
         ``on_train_end`` has left the callbacks in a consistent state.
         """
-        self.notify("on_train_begin", X=X, y=y)
-        try:
-            self.fit_loop(X, y, epochs=epochs)
-        except StopTraining:
-            pass
-        except KeyboardInterrupt as interrupt:
-            if not _raised_by_a_callback(interrupt):
-                raise
-        finally:
-            self.notify("on_train_end", X=X, y=y)
+        with _watching_interrupts() as user_interrupted:
+            self.notify("on_train_begin", X=X, y=y)
+            try:
+                self.fit_loop(X, y, epochs=epochs)
+            except StopTraining:
+                pass
+            except KeyboardInterrupt:
+                if user_interrupted():
+                    raise
+            finally:
+                self.notify("on_train_end", X=X, y=y)
         return self
+
+
+@contextlib.contextmanager
+def _watching_interrupts():
+    """Yield a function that tells whether the user interrupted (SIGINT) since entering.
+
+    skorch's callbacks stop training by raising ``KeyboardInterrupt`` (``EarlyStopping``), the
+    exception that the user's Ctrl-C raises too. A handler chained in front of the current SIGINT
+    handler, for the duration of the block, tells them apart. Only the main thread receives
+    signals and may set handlers; elsewhere, and where SIGINT raises no ``KeyboardInterrupt``
+    (ignored, or not handled by Python), every ``KeyboardInterrupt`` is a callback's.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield lambda: False
+        return
+    received = []
+
+    def note(signum, frame):
+        received.append(signum)
+        previous(signum, frame)
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield lambda: bool(received)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # ------------------------------------------------------------------------------ callbacks
@@ -283,14 +463,14 @@ def _module_state(net) -> dict:
 
 
 class DivergenceGuard(Callback):
-    """Stop at the first non-finite training loss or parameter, back at the last finite epoch.
+    """Keep the parameters at the start of every epoch, and put them back when training diverges.
 
-    The loss of every training batch is checked (skorch has already copied it to the host to
-    record it, so this costs no extra device synchronization), and at the end of every epoch the
-    parameters are checked once, so that an overflow in the epoch's last step is caught too. The
-    parameters at the start of each call and after every finite epoch are kept; on the first
-    non-finite value they are put back, the optimizer is rebuilt (its state went non-finite
-    with the parameters) and :class:`TrainingDiverged` is raised.
+    :class:`PosNet` checks the summed training loss of every epoch and the parameters after the
+    epoch's last step, before any validation, and the validation score checks its predictions,
+    before any scoring; the first non-finite value calls :meth:`PosNet.diverge`, which calls
+    :meth:`diverge` here: the parameters of the end of the last finite epoch are put back, the
+    optimizer is rebuilt (its state went non-finite with the parameters) and
+    :class:`TrainingDiverged` is raised.
     """
 
     def initialize(self):
@@ -299,32 +479,26 @@ class DivergenceGuard(Callback):
         return self
 
     def on_train_begin(self, net, **kwargs):
-        self.last_finite_state_ = _module_state(net)
         self.epochs_ = 0
 
-    def _diverge(self, net, reason: str):
+    def on_epoch_begin(self, net, **kwargs):
+        self.last_finite_state_ = _module_state(net)
+
+    def diverge(self, net, what: str):
+        """Put back the parameters of the start of this epoch and raise
+        :class:`TrainingDiverged`.
+
+        Parameters
+        ----------
+        net : PosNet
+        what : str
+            What became non-finite, e.g. "the loss became nan".
+        """
         net.module_.load_state_dict(self.last_finite_state_)
         net.initialize_optimizer()
-        raise TrainingDiverged(reason, self.epochs_)
-
-    def on_batch_end(self, net, training=False, **kwargs):
-        if training:
-            # Plain indexing: History's tuple indexing costs more than the check itself.
-            batches = net.history[-1]["batches"]
-            loss = batches[-1]["train_loss"]
-            if not np.isfinite(loss):
-                self._diverge(
-                    net,
-                    f"the loss became {loss} in epoch {self.epochs_ + 1}, batch {len(batches)}",
-                )
+        raise TrainingDiverged(f"{what} in epoch {self.epochs_ + 1}", self.epochs_)
 
     def on_epoch_end(self, net, **kwargs):
-        loss = net.history[-1]["train_loss"]
-        parameters = [p.detach() for p in net.module_.parameters()]
-        finite = bool(torch.stack([p.isfinite().all() for p in parameters]).all())
-        if not (np.isfinite(loss) and finite):
-            self._diverge(net, f"the parameters became non-finite in epoch {self.epochs_ + 1}")
-        self.last_finite_state_ = _module_state(net)
         self.epochs_ += 1
 
 

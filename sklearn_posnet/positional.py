@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BasePositionalClassifier, BasePositionalRegressor
 from ._docstrings import regressor_docstring
-from ._network import Penalty
+from ._training import Penalty
 from ._validation import IMAGE_SHAPES, CallableFalloff
 from .falloff import FALLOFFS
 from .nn.positional import REFERENCE_HIDDEN_SPREAD, PositionalMLP
@@ -72,7 +72,7 @@ class _PositionalNetwork:
     def _penalty(self):
         if not (self.alpha or self.distance_alpha):
             return None
-        return Penalty(alpha=self.alpha, distance_alpha=self.distance_alpha)
+        return Penalty(alpha=self.alpha, distance_alpha=self.distance_alpha, closed_form=True)
 
     def __init__(
         self,

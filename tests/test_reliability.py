@@ -358,7 +358,7 @@ def test_divergence_restores_the_end_of_the_last_finite_epoch(factory, digits, m
     _poison_loss_in_epoch(monkeypatch, epoch=3)
     estimator = factory(max_iter=10, batch_size=50)
     message = (
-        "Training diverged: the loss became nan in epoch 3, batch 1. The parameters from the end "
+        "Training diverged: the loss became nan in epoch 3. The parameters from the end "
         "of the last epoch with a finite loss (epoch 2 of this call) were restored"
     )
     with pytest.raises(ValueError, match=re.escape(message)):

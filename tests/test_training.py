@@ -30,7 +30,10 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 @pytest.mark.parametrize("name", list(expectations.CASES))
 def test_predictions_and_loss_curves_are_those_of_the_code_before_the_restructuring(name):
-    stored = np.load(Path(__file__).parent / "data" / "training_expectations.npz")
+    path = expectations.expectations_path()
+    if not path.exists():
+        pytest.skip(f"no stored expectations for this kind of CPU ({path.name}): see its script")
+    stored = np.load(path)
     estimator, proba = expectations.fit_case(name)
     # Training is bitwise the same. Prediction runs in float64 through the module's torch path,
     # whose order of operations the export work (one falloff table) changed for particles: the

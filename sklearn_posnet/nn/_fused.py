@@ -164,11 +164,7 @@ class _FalloffWeight(torch.autograd.Function):
         ctx.set_materialize_grads(False)
         ctx.falloff, ctx.inverse_scale2 = falloff, inverse_scale2
         ctx.l2, ctx.distance = l2, distance
-        ctx.use_kernels = (
-            not falloff.is_constant
-            and _named(falloff)
-            and _kernel_applies(weight, positions_out, positions_in)
-        )
+        ctx.use_kernels = _named(falloff) and _kernel_applies(weight, positions_out, positions_in)
         if ctx.use_kernels:
             ctx.layer = _kernel_calls.KernelLayer(
                 falloff,

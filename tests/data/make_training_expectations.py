@@ -1,10 +1,13 @@
-"""Write ``training_expectations.npz``: predictions of fixed fits, to check that refactoring the
-training loop changes no result.
+"""Write ``training_expectations_<CPU capability>.npz``: predictions of fixed fits, to check that
+refactoring the training loop changes no result.
 
 Made with the code at commit 90b5a54 (before the training loop became skorch callbacks):
 ``python tests/data/make_training_expectations.py``. Rerun it only when a change of results is
-intended, and say so in the commit. Fits run on one thread: float32 matrix products (and so the
-trained parameters) round differently with another number of threads.
+intended, and say so in the commit, or to add the file of another kind of CPU, with the code
+before your change (``AVX512``: made with the code at commit cb0ab5b, which gave the same
+results as 90b5a54 on the machine that made the first file). Fits run on one thread: float32
+matrix products (and so the trained parameters) round differently with another number of
+threads.
 """
 
 from __future__ import annotations
@@ -19,7 +22,13 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_posnet import ParticleNetworkClassifier, PositionalMLPClassifier
 
-OUT = Path(__file__).with_name("training_expectations.npz")
+
+def expectations_path() -> Path:
+    """The expectations of this machine's CPU: float32 products round differently with other
+    vector instructions (AVX2, AVX512), so each kind of CPU has its own file."""
+    capability = torch.backends.cpu.get_cpu_capability()
+    return Path(__file__).with_name(f"training_expectations_{capability}.npz")
+
 
 #: The geometry the positional cases were made with (the defaults at 90b5a54).
 REFERENCE_GEOMETRY = {"length_scale": 1.0, "input_layout": "auto", "output_layout": "circle"}
@@ -86,8 +95,9 @@ def main():
         estimator, proba = fit_case(name)
         arrays[f"{name}_proba"] = proba
         arrays[f"{name}_loss_curve"] = np.asarray(estimator.loss_curve_)
-    np.savez(OUT, **arrays)
-    print(f"wrote {OUT}")
+    out = expectations_path()
+    np.savez(out, **arrays)
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
