@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..falloff import get_falloff, squared_distances
+from ..falloff import get_falloff
 from ._fused import particle_weight
 from ._neurons import (
     appended,
     check_criterion,
+    glorot_limit,
     grown_positions,
     growth_generator,
     growth_layer,
@@ -24,7 +24,7 @@ from ._neurons import (
     validated_keep,
 )
 from ._tiled import default_tile_rows, tiled_particle_linear, tiled_weight_square_sum
-from .activations import get_activation
+from .base import NeuronSnapshot, PositionNetwork
 
 __all__ = ["ParticleNetwork"]
 
@@ -36,7 +36,7 @@ INIT_SCALE = 0.5
 TILED_ABOVE_CONNECTIONS = 1 << 24
 
 
-class ParticleNetwork(nn.Module):
+class ParticleNetwork(PositionNetwork):
     r"""A network with no weight matrices: every neuron is a particle with a position and a dipole.
 
     Neuron :math:`i` of every layer is a particle with position :math:`r_i \in \mathbb{R}^n` and
@@ -104,24 +104,17 @@ class ParticleNetwork(nn.Module):
         weight_mode: str = "auto",
         tile_size: int | None = None,
     ):
-        super().__init__()
         if weight_mode not in ("auto", "materialized", "tiled"):
             raise ValueError(
                 f"weight_mode must be 'auto', 'materialized' or 'tiled', got {weight_mode!r}."
             )
         if tile_size is not None and int(tile_size) < 1:
             raise ValueError(f"tile_size must be a positive integer or None, got {tile_size}.")
+        super().__init__(layer_sizes, activation)
         self.weight_mode = weight_mode
         self.tile_size = None if tile_size is None else int(tile_size)
-        self.layer_sizes = tuple(int(n) for n in layer_sizes)
-        if len(self.layer_sizes) < 2 or min(self.layer_sizes) < 1:
-            raise ValueError(
-                f"layer_sizes needs at least two layers of at least one neuron, got {layer_sizes}."
-            )
         self.particle_dim = int(particle_dim)
         self.falloff = get_falloff(falloff)
-        self.activation = activation
-        self._activation = get_activation(activation)
         self.positions = nn.ParameterList(
             nn.Parameter(torch.empty(n, self.particle_dim)) for n in self.layer_sizes
         )
@@ -143,22 +136,8 @@ class ParticleNetwork(nn.Module):
             dipole.div_(dipole.norm(dim=1, keepdim=True).clamp_min(1e-12))
         for layer, bias in enumerate(self.biases):
             n_in, n_out = self.layer_sizes[layer], self.layer_sizes[layer + 1]
-            limit = math.sqrt(6.0 / (n_in + n_out))
+            limit = glorot_limit(n_in, n_out)
             bias.uniform_(-limit, limit, generator=generator)
-
-    @property
-    def n_layers(self) -> int:
-        """Number of weight layers."""
-        return len(self.biases)
-
-    @property
-    def n_parameters(self) -> int:
-        """Number of trainable scalars: eq. 5 of the paper."""
-        return sum(p.numel() for p in self.parameters() if p.requires_grad)
-
-    def squared_distances(self, layer: int) -> torch.Tensor:
-        """Squared distances, shape ``(n_out, n_in)``, between the particles joined by ``layer``."""
-        return squared_distances(self.positions[layer + 1], self.positions[layer])
 
     def effective_weight(self, layer: int) -> torch.Tensor:
         """The implied weight matrix of ``layer``, shape ``(n_out, n_in)``.
@@ -174,10 +153,6 @@ class ParticleNetwork(nn.Module):
             self.falloff,
         )
 
-    def effective_weights(self) -> list[torch.Tensor]:
-        """The implied weight matrix of every layer: the equivalent plain MLP's weights."""
-        return [self.effective_weight(layer) for layer in range(self.n_layers)]
-
     def is_tiled(self, layer: int) -> bool:
         """Whether ``layer`` forms its weights in tiles (see ``weight_mode``)."""
         if self.weight_mode == "auto":
@@ -188,7 +163,7 @@ class ParticleNetwork(nn.Module):
     def _tile_rows(self, layer: int) -> int:
         return self.tile_size or default_tile_rows(self.positions[layer].shape[0])
 
-    def _layer_output(self, x: torch.Tensor, layer: int) -> torch.Tensor:
+    def layer_output(self, x: torch.Tensor, layer: int) -> torch.Tensor:
         """Pre-activations ``x @ W.T + b`` of ``layer``, materialized or tiled."""
         if self.is_tiled(layer):
             return tiled_particle_linear(
@@ -201,36 +176,7 @@ class ParticleNetwork(nn.Module):
                 self.falloff,
                 self._tile_rows(layer),
             )
-        return F.linear(x, self.effective_weight(layer), self.biases[layer])
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Activations of the last hidden layer (``x`` itself when there is none)."""
-        for layer in range(self.n_layers - 1):
-            x = self._activation(self._layer_output(x, layer))
-        return x
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_with_penalty(x)[0]
-
-    def forward_with_hidden(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """The logits and the activations of every hidden layer, which stay in the autograd
-        graph (for gradients of the loss with respect to the activations).
-
-        Parameters
-        ----------
-        x : Tensor of shape (B, N_0)
-
-        Returns
-        -------
-        logits : Tensor of shape (B, N_L)
-        hidden : list of Tensor of shape (B, N_k)
-            One tensor per hidden layer, in layer order.
-        """
-        hidden = []
-        for layer in range(self.n_layers - 1):
-            x = self._activation(self._layer_output(x, layer))
-            hidden.append(x)
-        return self._layer_output(x, self.n_layers - 1), hidden
+        return super().layer_output(x, layer)
 
     def forward_with_penalty(
         self, x: torch.Tensor, *, l2: float = 0.0
@@ -252,18 +198,16 @@ class ParticleNetwork(nn.Module):
         penalty : Tensor
             A scalar.
         """
-        penalty = x.new_zeros(())
-        last = self.n_layers - 1
-        for layer in range(self.n_layers):
+
+        def penalized_layer_output(x, layer):
             if self.is_tiled(layer):
-                weight, x_next = None, self._layer_output(x, layer)
+                weight, x_next = None, self.layer_output(x, layer)
             else:
                 weight = self.effective_weight(layer)
                 x_next = F.linear(x, weight, self.biases[layer])
-            if l2:
-                penalty = penalty + l2 * self._square_sum(layer, weight)
-            x = self._activation(x_next) if layer < last else x_next
-        return x, penalty
+            return x_next, (l2 * self._square_sum(layer, weight) if l2 else None)
+
+        return self.penalized_forward(x, penalized_layer_output)
 
     def _square_sum(self, layer: int, weight: torch.Tensor | None = None) -> torch.Tensor:
         """``sum(W**2)`` of ``layer``: tile by tile when tiled, else of ``weight`` (formed here
@@ -284,6 +228,13 @@ class ParticleNetwork(nn.Module):
         """Sum of the squared implied weights of all layers (biases excluded); tiled layers
         compute it tile by tile."""
         return sum(self._square_sum(layer) for layer in range(self.n_layers))
+
+    def neuron_snapshot(self) -> NeuronSnapshot:
+        """Where the particles are now: detached CPU copies of the positions and dipoles."""
+        return NeuronSnapshot(
+            super().neuron_snapshot().positions,
+            [d.detach().to("cpu", copy=True) for d in self.dipoles],
+        )
 
     @torch.no_grad()
     def remove_mean_position_gradient(self) -> None:
@@ -397,7 +348,7 @@ class ParticleNetwork(nn.Module):
             self.positions[layer], n_new, positions, INIT_SCALE, generator
         )
         n_in, n_out = self.layer_sizes[layer - 1], self.layer_sizes[layer] + n_new
-        limit = math.sqrt(6.0 / (n_in + n_out))
+        limit = glorot_limit(n_in, n_out)
         # 1 - U[0, 1) lies in (0, 1]: the bias is never exactly zero.
         new_biases = (1.0 - torch.rand(n_new, generator=generator, dtype=torch.float64)) * limit
         self.positions[layer] = appended(self.positions[layer], new_positions)

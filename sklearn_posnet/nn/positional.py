@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
@@ -15,6 +14,7 @@ from ._fused import falloff_weight, penalized_falloff_weight
 from ._neurons import (
     appended,
     check_criterion,
+    glorot_limit,
     grown_positions,
     growth_generator,
     growth_layer,
@@ -24,7 +24,7 @@ from ._neurons import (
     squared_gradient_rows,
     validated_keep,
 )
-from .activations import get_activation
+from .base import PositionNetwork
 from .layouts import resolve_layout
 from .length_scale import auto_length_scale
 
@@ -39,7 +39,7 @@ REFERENCE_HIDDEN_SPREAD = (1.0, 1.5, 2.0)
 MIN_MEAN_FALLOFF = 1e-6
 
 
-class PositionalMLP(nn.Module):
+class PositionalMLP(PositionNetwork):
     r"""A multilayer perceptron whose neurons have positions in :math:`\mathbb{R}^d`.
 
     Layer :math:`l` maps the activations of the neurons at positions :math:`P_l` to the
@@ -132,12 +132,7 @@ class PositionalMLP(nn.Module):
         trainable_positions: str = "hidden",
         generator: torch.Generator | None = None,
     ):
-        super().__init__()
-        self.layer_sizes = tuple(int(n) for n in layer_sizes)
-        if len(self.layer_sizes) < 2 or min(self.layer_sizes) < 1:
-            raise ValueError(
-                f"layer_sizes needs at least two layers of at least one neuron, got {layer_sizes}."
-            )
+        super().__init__(layer_sizes, activation)
         if trainable_positions not in ("hidden", "all", "none"):
             raise ValueError(
                 "trainable_positions must be 'hidden', 'all' or 'none', "
@@ -149,8 +144,6 @@ class PositionalMLP(nn.Module):
             raise ValueError(f"length_scale must be 'auto' or positive, got {length_scale!r}.")
         self.length_scale_setting = length_scale
         self.length_scale = 1.0 if length_scale == "auto" else float(length_scale)
-        self.activation = activation
-        self._activation = get_activation(activation)
         self.input_layout = input_layout
         self.input_shape = None if input_shape is None else tuple(input_shape)
         self.output_layout = output_layout
@@ -223,7 +216,7 @@ class PositionalMLP(nn.Module):
             self.length_scale = auto_length_scale(self.falloff, self._layout_moments(), dim)
         for layer, weight in enumerate(self.weights):
             n_out, n_in = weight.shape
-            limit = math.sqrt(6.0 / (n_in + n_out))
+            limit = glorot_limit(n_in, n_out)
             weight.uniform_(-limit, limit, generator=generator)
             if not self.falloff.is_constant:
                 mean_falloff = self.falloff_matrix(layer).double().mean().item()
@@ -247,20 +240,6 @@ class PositionalMLP(nn.Module):
             laid_out(self.output_layout, self.positions[-1]),
         ]
 
-    @property
-    def n_layers(self) -> int:
-        """Number of weight layers."""
-        return len(self.weights)
-
-    @property
-    def n_parameters(self) -> int:
-        """Number of trainable scalars (frozen positions do not count)."""
-        return sum(p.numel() for p in self.parameters() if p.requires_grad)
-
-    def squared_distances(self, layer: int) -> torch.Tensor:
-        """Squared distances, shape ``(n_out, n_in)``, between the neurons joined by ``layer``."""
-        return squared_distances(self.positions[layer + 1], self.positions[layer])
-
     def falloff_matrix(self, layer: int) -> torch.Tensor:
         """The falloff factor of every connection of ``layer``, shape ``(n_out, n_in)``."""
         d2 = self.squared_distances(layer)
@@ -279,40 +258,6 @@ class PositionalMLP(nn.Module):
             self.falloff,
             self.length_scale,
         )
-
-    def effective_weights(self) -> list[torch.Tensor]:
-        """The effective weight matrix of every layer: the equivalent plain MLP's weights."""
-        return [self.effective_weight(layer) for layer in range(self.n_layers)]
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Activations of the last hidden layer (``x`` itself when there is none)."""
-        for layer in range(self.n_layers - 1):
-            x = self._activation(F.linear(x, self.effective_weight(layer), self.biases[layer]))
-        return x
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_with_penalty(x)[0]
-
-    def forward_with_hidden(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """The logits and the activations of every hidden layer, which stay in the autograd
-        graph (for gradients of the loss with respect to the activations).
-
-        Parameters
-        ----------
-        x : Tensor of shape (N, n_0)
-
-        Returns
-        -------
-        logits : Tensor of shape (N, n_L)
-        hidden : list of Tensor of shape (N, n_k)
-            One tensor per hidden layer, in layer order.
-        """
-        hidden = []
-        for layer in range(self.n_layers - 1):
-            x = self._activation(F.linear(x, self.effective_weight(layer), self.biases[layer]))
-            hidden.append(x)
-        last = self.n_layers - 1
-        return F.linear(x, self.effective_weight(last), self.biases[last]), hidden
 
     def forward_with_penalty(
         self, x: torch.Tensor, *, l2: float = 0.0, distance: float = 0.0
@@ -337,9 +282,9 @@ class PositionalMLP(nn.Module):
         penalty : Tensor
             A scalar.
         """
-        penalty = 0.0
-        last = self.n_layers - 1
-        for layer, weight in enumerate(self.weights):
+
+        def penalized_layer_output(x, layer):
+            weight = self.weights[layer]
             effective, layer_penalty = penalized_falloff_weight(
                 weight,
                 self.positions[layer + 1],
@@ -349,11 +294,9 @@ class PositionalMLP(nn.Module):
                 l2=l2,
                 distance=distance / (self.n_layers * weight.numel()),
             )
-            x = F.linear(x, effective, self.biases[layer])
-            if layer < last:
-                x = self._activation(x)
-            penalty = penalty + layer_penalty
-        return x, penalty
+            return F.linear(x, effective, self.biases[layer]), layer_penalty
+
+        return self.penalized_forward(x, penalized_layer_output)
 
     def weight_l2(self) -> torch.Tensor:
         """Sum of the squared raw weights of all layers (biases excluded, as in MLPClassifier)."""
@@ -467,7 +410,7 @@ class PositionalMLP(nn.Module):
         new_positions = grown_positions(self.positions[layer], n_new, positions, spread, generator)
         incoming = self.weights[layer - 1]
         n_in, n_out = incoming.shape[1], incoming.shape[0] + n_new
-        limit = math.sqrt(6.0 / (n_in + n_out))
+        limit = glorot_limit(n_in, n_out)
         new_rows = torch.empty(n_new, n_in, dtype=torch.float64).uniform_(
             -limit, limit, generator=generator
         )

@@ -1,0 +1,255 @@
+"""What every network of this package is: a plain MLP whose weights are formed from its neurons.
+
+:class:`PositionNetwork` owns the layer sizes, the hidden activation and the one forward pass;
+its subclasses (:class:`~sklearn_posnet.nn.PositionalMLP`,
+:class:`~sklearn_posnet.nn.ParticleNetwork`) say only how a layer forms its weights
+(:meth:`PositionNetwork.effective_weight`, :meth:`PositionNetwork.layer_output`) and its penalty.
+The rest of the package reads a network through two doors: :meth:`PositionNetwork.plain_layers`
+(the equivalent plain layers, for inference and export) and
+:meth:`PositionNetwork.neuron_snapshot` (where the neurons are, for recording, measuring and
+drawing).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..falloff import squared_distances
+from .activations import get_activation
+
+__all__ = ["NeuronSnapshot", "PositionNetwork", "propagate"]
+
+
+def propagate(
+    x: torch.Tensor,
+    layer_output: Callable[[torch.Tensor, int], torch.Tensor],
+    n_layers: int,
+    activation: Callable[[torch.Tensor], torch.Tensor],
+    *,
+    depth: int | None = None,
+    hidden: list | None = None,
+) -> torch.Tensor:
+    """The forward pass: ``layer_output(x, layer)`` layer after layer, ``activation`` between.
+
+    The one loop over layers of the package: the modules' ``forward``, ``features``,
+    ``forward_with_hidden`` and ``forward_with_penalty`` and the inference copy's plain layers
+    all run through it.
+
+    Parameters
+    ----------
+    x : Tensor of shape (N, n_0)
+    layer_output : callable
+        ``layer_output(x, layer)``: the pre-activations of weight layer ``layer`` for ``x``.
+    n_layers : int
+        Number of weight layers of the network.
+    activation : callable
+        The hidden activation, applied after every layer but the last.
+    depth : int, optional
+        Stop after this many layers (by default all of them): ``n_layers - 1`` gives the
+        activations of the last hidden layer.
+    hidden : list, optional
+        Where to append the activations of every hidden layer reached.
+
+    Returns
+    -------
+    Tensor
+        The output of the last layer run (activated when it is a hidden layer).
+    """
+    last = n_layers - 1
+    for layer in range(n_layers if depth is None else depth):
+        x = layer_output(x, layer)
+        if layer < last:
+            x = activation(x)
+            if hidden is not None:
+                hidden.append(x)
+    return x
+
+
+@dataclass(frozen=True)
+class NeuronSnapshot:
+    """Where a network's neurons are: detached CPU copies, one tensor per neuron layer.
+
+    Attributes
+    ----------
+    positions : list of Tensor of shape (n_l, dim)
+        Inputs first, outputs last.
+    dipoles : list of Tensor of shape (n_l, dim) or None
+        The dipoles of a particle network; None for a network without dipoles.
+    """
+
+    positions: list[torch.Tensor]
+    dipoles: list[torch.Tensor] | None = None
+
+
+def _detached_copies(tensors) -> list[torch.Tensor]:
+    return [t.detach().to("cpu", copy=True) for t in tensors]
+
+
+class PositionNetwork(nn.Module):
+    r"""Base class of the networks whose neurons have positions: one forward pass for all.
+
+    A network of :math:`L` weight layers computes, for :math:`l = 0, \dots, L-1`,
+
+    .. math::
+
+        h_{l+1} = \sigma\!\left(h_l\, (W^{\mathrm{eff}}_l)^\top + b_l\right),
+
+    with :math:`\sigma` the hidden activation (none after the last layer) and
+    :math:`W^{\mathrm{eff}}_l` the effective weights the subclass forms from its neurons. A
+    subclass sets ``positions`` (one tensor per neuron layer) and ``biases`` (one per weight
+    layer), implements :meth:`effective_weight` and ``forward_with_penalty`` (through
+    :meth:`penalized_forward`), and overrides :meth:`layer_output` where a layer is better not
+    formed as a matrix.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        Neurons per layer, inputs first and outputs last; at least two layers of at least one.
+    activation : str
+        The hidden activation, one of :data:`~sklearn_posnet.nn.activations.ACTIVATIONS`.
+
+    Shape:
+        - Input: :math:`(N, n_0)`
+        - Output: :math:`(N, n_L)`, logits.
+    """
+
+    positions: nn.ParameterList
+    biases: nn.ParameterList
+
+    def __init__(self, layer_sizes: Sequence[int], activation: str):
+        super().__init__()
+        self.layer_sizes = tuple(int(n) for n in layer_sizes)
+        if len(self.layer_sizes) < 2 or min(self.layer_sizes) < 1:
+            raise ValueError(
+                f"layer_sizes needs at least two layers of at least one neuron, got {layer_sizes}."
+            )
+        self.activation = activation
+        self._activation = get_activation(activation)
+
+    @property
+    def n_layers(self) -> int:
+        """Number of weight layers."""
+        return len(self.biases)
+
+    @property
+    def n_parameters(self) -> int:
+        """Number of trainable scalars (frozen parameters do not count)."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
+    def squared_distances(self, layer: int) -> torch.Tensor:
+        """Squared distances, shape ``(n_out, n_in)``, between the neurons joined by ``layer``."""
+        return squared_distances(self.positions[layer + 1], self.positions[layer])
+
+    # ------------------------------------------------------------------- what a layer does
+    def effective_weight(self, layer: int) -> torch.Tensor:
+        """The weight matrix of ``layer`` as a plain MLP's, shape ``(n_out, n_in)``."""
+        raise NotImplementedError
+
+    def effective_weights(self) -> list[torch.Tensor]:
+        """The effective weight matrix of every layer: the equivalent plain MLP's weights."""
+        return [self.effective_weight(layer) for layer in range(self.n_layers)]
+
+    def layer_output(self, x: torch.Tensor, layer: int) -> torch.Tensor:
+        """Pre-activations ``x @ W_eff.T + b`` of ``layer``, shape ``(N, n_out)``."""
+        return F.linear(x, self.effective_weight(layer), self.biases[layer])
+
+    # ----------------------------------------------------------------- the forward passes
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return propagate(x, self.layer_output, self.n_layers, self._activation)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Activations of the last hidden layer (``x`` itself when there is none)."""
+        return propagate(
+            x, self.layer_output, self.n_layers, self._activation, depth=self.n_layers - 1
+        )
+
+    def forward_with_hidden(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """The logits and the activations of every hidden layer, which stay in the autograd
+        graph (for gradients of the loss with respect to the activations).
+
+        Parameters
+        ----------
+        x : Tensor of shape (N, n_0)
+
+        Returns
+        -------
+        logits : Tensor of shape (N, n_L)
+        hidden : list of Tensor of shape (N, n_k)
+            One tensor per hidden layer, in layer order.
+        """
+        hidden: list[torch.Tensor] = []
+        logits = propagate(x, self.layer_output, self.n_layers, self._activation, hidden=hidden)
+        return logits, hidden
+
+    def penalized_forward(
+        self,
+        x: torch.Tensor,
+        penalized_layer_output: Callable[[torch.Tensor, int], tuple],
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The forward pass with a penalty: what the subclasses' ``forward_with_penalty`` run.
+
+        Parameters
+        ----------
+        x : Tensor of shape (N, n_0)
+        penalized_layer_output : callable
+            ``penalized_layer_output(x, layer)``: the pre-activations of ``layer`` and its share
+            of the penalty (a scalar tensor, or None for none).
+
+        Returns
+        -------
+        logits : Tensor of shape (N, n_L)
+        penalty : Tensor
+            The sum of the layers' shares, a scalar (zero when no layer has one).
+        """
+        penalty = x.new_zeros(())
+
+        def layer_output(x, layer):
+            nonlocal penalty
+            x, share = penalized_layer_output(x, layer)
+            if share is not None:  # added as each layer runs, in the order autograd records
+                penalty = penalty + share
+            return x
+
+        return propagate(x, layer_output, self.n_layers, self._activation), penalty
+
+    # ------------------------------------------------------------------------------- doors
+    @torch.no_grad()
+    def plain_layers(
+        self, dtype: torch.dtype | None = None, device: torch.device | str | None = None
+    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """The equivalent plain MLP: ``(effective weight, bias)`` of every layer, detached.
+
+        Parameters
+        ----------
+        dtype : torch.dtype, optional
+            The weights are formed from the parameters converted to this dtype (not formed and
+            then converted): ``torch.float64`` gives the float64 network that inference and
+            export use. By default, the parameters' own.
+        device : torch.device or str, optional
+            Where to form them; by default where the parameters are.
+
+        Returns
+        -------
+        list of (Tensor of shape (n_out, n_in), Tensor of shape (n_out,))
+            Copies: they share no memory with the parameters.
+        """
+        module = self
+        parameter = self.biases[0]
+        moves = device is not None and torch.device(device) != parameter.device
+        if moves or (dtype is not None and dtype != parameter.dtype):
+            # Converting a copy leaves this module's parameters (and their optimizer) alone.
+            module = copy.deepcopy(self).to(device=device, dtype=dtype)
+        return [
+            (weight.detach().clone(), bias.detach().clone())
+            for weight, bias in zip(module.effective_weights(), module.biases, strict=True)
+        ]
+
+    def neuron_snapshot(self) -> NeuronSnapshot:
+        """Where the neurons are now: detached CPU copies of the positions (and dipoles)."""
+        return NeuronSnapshot(_detached_copies(self.positions))
