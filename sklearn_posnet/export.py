@@ -18,7 +18,6 @@ Only hidden activations that both scikit-learn and torch have export ("identity"
 
 from __future__ import annotations
 
-import copy
 import os
 import warnings
 from dataclasses import dataclass
@@ -30,6 +29,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
+
+from .nn.base import PositionNetwork
 
 __all__ = ["EXPORTABLE_ACTIVATIONS", "Exp", "to_onnx", "to_sklearn", "to_torch"]
 
@@ -74,11 +75,11 @@ def _plain_network(estimator) -> _PlainNetwork:
     """The effective weights of a fitted estimator, computed in float64 from its module."""
     check_is_fitted(estimator)
     module = getattr(estimator, "module_", None)
-    if module is None or not hasattr(module, "effective_weights"):
+    if not isinstance(module, PositionNetwork):
         raise TypeError(
             f"{type(estimator).__name__} cannot be exported: it needs a fitted module_ that "
-            "provides effective_weights() (one of this package's estimators; for a "
-            "NeuronPruner, pass its estimator_)."
+            "is a PositionNetwork (one of this package's estimators; for a NeuronPruner, pass "
+            "its estimator_)."
         )
     head = getattr(estimator, "out_activation_", None)
     if head not in _OUTPUT_LAYERS:
@@ -92,18 +93,10 @@ def _plain_network(estimator) -> _PlainNetwork:
             f"activation={activation!r} cannot be exported: scikit-learn's MLPClassifier has no "
             f"such activation. Activations that export: {sorted(EXPORTABLE_ACTIVATIONS)}."
         )
-    with torch.no_grad():
-        weights = [
-            w.detach().to("cpu", torch.float64).numpy().copy()
-            for w in _float64_copy(module).effective_weights()
-        ]
-        biases = [b.detach().to("cpu", torch.float64).numpy().copy() for b in module.biases]
+    layers = module.plain_layers(torch.float64, device="cpu")
+    weights = [weight.numpy() for weight, _ in layers]
+    biases = [bias.numpy() for _, bias in layers]
     return _PlainNetwork(weights, biases, activation, head=head)
-
-
-def _float64_copy(module: nn.Module) -> nn.Module:
-    """A float64 CPU copy of ``module``; the fitted module is left as it is."""
-    return copy.deepcopy(module).to("cpu", torch.float64)
 
 
 def to_sklearn(estimator) -> MLPClassifier | MLPRegressor:

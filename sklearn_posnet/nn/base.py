@@ -133,6 +133,11 @@ class PositionNetwork(nn.Module):
         self._activation = get_activation(activation)
 
     @property
+    def hidden_activation(self) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The function of ``activation``, applied after every layer but the last."""
+        return self._activation
+
+    @property
     def n_layers(self) -> int:
         """Number of weight layers."""
         return len(self.biases)
