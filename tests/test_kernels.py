@@ -6,7 +6,7 @@ import torch
 
 from sklearn_posnet.falloff import FALLOFFS as FALLOFF_TABLE
 from sklearn_posnet.falloff import get_falloff
-from sklearn_posnet.nn import ParticleNetwork, PositionalMLP, _fused, _kernel_calls
+from sklearn_posnet.nn import ParticleNetwork, PositionalMLP, _fused, _kernel_calls, use_kernels
 
 _kernels = pytest.importorskip("sklearn_posnet.nn._kernels")
 
@@ -17,14 +17,14 @@ FALLOFFS = ["inverse_square", "gaussian", "exponential"]
 
 
 @pytest.fixture
-def torch_path(monkeypatch):
+def torch_path():
     """Run a callable once with the kernels and once with PyTorch operations only."""
 
     def both(function):
         results = []
         for use in (True, False):
-            monkeypatch.setattr(_fused, "USE_KERNELS", use)
-            results.append(function())
+            with use_kernels(use):
+                results.append(function())
         return results
 
     return both

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..falloff import squared_distances
+from ..falloff import Falloff, squared_distances
 from .activations import get_activation
 
 __all__ = ["NeuronSnapshot", "PositionNetwork", "propagate"]
@@ -121,6 +121,7 @@ class PositionNetwork(nn.Module):
 
     positions: nn.ParameterList
     biases: nn.ParameterList
+    falloff: Falloff
 
     def __init__(self, layer_sizes: Sequence[int], activation: str):
         super().__init__()
