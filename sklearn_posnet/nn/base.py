@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..falloff import Falloff, squared_distances
+from ._neurons import appended, kept_layer_sizes, sliced, squared_gradient_rows, validated_keep
 from .activations import get_activation
 
 __all__ = ["NeuronSnapshot", "PositionNetwork", "propagate"]
@@ -259,3 +260,67 @@ class PositionNetwork(nn.Module):
     def neuron_snapshot(self) -> NeuronSnapshot:
         """Where the neurons are now: detached CPU copies of the positions (and dipoles)."""
         return NeuronSnapshot(_detached_copies(self.positions))
+
+    # ---------------------------------------------------------------- hidden-neuron layout
+    def _neuron_slots(self, layer: int) -> list[tuple[nn.ParameterList, int, int]]:
+        """The parameters a neuron of hidden neuron layer ``layer`` owns a slice of:
+        ``(parameter list, index in it, dimension of the slice)``, its position first.
+        Pruning cuts these slices together, growth appends to them, and the gradient norms
+        are taken over them, in this order."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def select_hidden_neurons(self, keep: Sequence[torch.Tensor]) -> None:
+        """Keep only the given hidden neurons, removing the others from every tensor, in place.
+
+        A hidden neuron's slices go together: its position and bias, and its incoming weight
+        row and outgoing weight column (a positional network) or its dipole (a particle
+        network); input and output neurons are never touched. The parameters are replaced by
+        new ``nn.Parameter`` objects, so an optimizer built before the call no longer sees
+        them: build a new one.
+
+        Parameters
+        ----------
+        keep : sequence of LongTensor or array-like of int
+            One entry per hidden layer: the indices of the neurons to keep, unique, at least one,
+            in the order they will have.
+        """
+        indices = validated_keep(keep, self.layer_sizes, self.biases[0].device)
+        for hidden, kept in enumerate(indices, start=1):
+            for parameters, index, dim in self._neuron_slots(hidden):
+                parameters[index] = sliced(parameters[index], kept, dim)
+        self.layer_sizes = kept_layer_sizes(self.layer_sizes, indices)
+
+    def _append_neurons(self, layer: int, new: Sequence[torch.Tensor]) -> None:
+        """Append the slices ``new`` (one per :meth:`_neuron_slots` entry, in its order) of new
+        neurons to hidden neuron layer ``layer``, as new parameters."""
+        slots = self._neuron_slots(layer)
+        for (parameters, index, dim), values in zip(slots, new, strict=True):
+            parameters[index] = appended(parameters[index], values, dim=dim)
+        sizes = list(self.layer_sizes)
+        sizes[layer] += len(new[0])
+        self.layer_sizes = tuple(sizes)
+
+    @torch.no_grad()
+    def neuron_gradient_norms(self) -> list[torch.Tensor]:
+        """Norm of the gradient of every hidden neuron's parameters, after a backward pass.
+
+        A hidden neuron's parameters are those :meth:`select_hidden_neurons` moves together.
+        Missing gradients (frozen positions, or no backward pass yet) count as zero. For a
+        neuron added by ``grow_hidden``, only its outgoing weights (a positional network) or
+        its dipole (a particle network) have a gradient at insertion: the norm is how fast
+        training it would first lower the loss.
+
+        Returns
+        -------
+        norms : list of Tensor of shape (n_k,)
+            One tensor per hidden layer, in layer order.
+        """
+        norms = []
+        for hidden in range(1, len(self.layer_sizes) - 1):
+            gradients = []
+            for parameters, index, dim in self._neuron_slots(hidden):
+                gradient = parameters[index].grad
+                gradients.append(gradient.T if gradient is not None and dim == 1 else gradient)
+            norms.append(squared_gradient_rows(gradients, self.biases[hidden - 1]).sqrt())
+        return norms

@@ -11,17 +11,12 @@ from torch import nn
 from ..falloff import get_falloff
 from ._fused import particle_weight
 from ._neurons import (
-    appended,
     check_criterion,
     glorot_limit,
     grown_positions,
     growth_generator,
     growth_layer,
-    kept_layer_sizes,
     mean_squared_connection,
-    sliced,
-    squared_gradient_rows,
-    validated_keep,
 )
 from ._tiled import default_tile_rows, tiled_particle_linear, tiled_weight_square_sum
 from .base import NeuronSnapshot, PositionNetwork
@@ -145,13 +140,12 @@ class ParticleNetwork(PositionNetwork):
         Named falloffs go through one fused autograd function, with the same values and
         gradients as ``alignment * falloff(squared_distances(layer))``.
         """
-        return particle_weight(
-            self.positions[layer + 1],
-            self.dipoles[layer + 1],
-            self.positions[layer],
-            self.dipoles[layer],
-            self.falloff,
-        )
+        return particle_weight(*self._particles(layer), self.falloff)
+
+    def _particles(self, layer: int) -> tuple[torch.Tensor, ...]:
+        """The tensors ``layer`` is formed from: positions and dipoles out, then in."""
+        out, into = layer + 1, layer
+        return self.positions[out], self.dipoles[out], self.positions[into], self.dipoles[into]
 
     def is_tiled(self, layer: int) -> bool:
         """Whether ``layer`` forms its weights in tiles (see ``weight_mode``)."""
@@ -167,14 +161,7 @@ class ParticleNetwork(PositionNetwork):
         """Pre-activations ``x @ W.T + b`` of ``layer``, materialized or tiled."""
         if self.is_tiled(layer):
             return tiled_particle_linear(
-                x,
-                self.positions[layer + 1],
-                self.dipoles[layer + 1],
-                self.positions[layer],
-                self.dipoles[layer],
-                self.biases[layer],
-                self.falloff,
-                self._tile_rows(layer),
+                x, *self._particles(layer), self.biases[layer], self.falloff, self._tile_rows(layer)
             )
         return super().layer_output(x, layer)
 
@@ -190,13 +177,13 @@ class ParticleNetwork(PositionNetwork):
         ----------
         x : Tensor of shape (B, N_0)
         l2 : float, default=0.0
-            Weight of :meth:`weight_l2`.
+            Weight of :meth:`weight_l2`, the sum of the squared implied weights.
 
         Returns
         -------
         logits : Tensor of shape (B, N_L)
         penalty : Tensor
-            A scalar.
+            A scalar (zero without ``l2``).
         """
 
         def penalized_layer_output(x, layer):
@@ -214,12 +201,7 @@ class ParticleNetwork(PositionNetwork):
         when not given)."""
         if self.is_tiled(layer):
             return tiled_weight_square_sum(
-                self.positions[layer + 1],
-                self.dipoles[layer + 1],
-                self.positions[layer],
-                self.dipoles[layer],
-                self.falloff,
-                self._tile_rows(layer),
+                *self._particles(layer), self.falloff, self._tile_rows(layer)
             )
         weight = self.effective_weight(layer) if weight is None else weight
         return torch.dot(weight.reshape(-1), weight.reshape(-1))
@@ -287,26 +269,9 @@ class ParticleNetwork(PositionNetwork):
             )
         return mean_squared_connection(self.effective_weights())
 
-    @torch.no_grad()
-    def select_hidden_neurons(self, keep: Sequence[torch.Tensor]) -> None:
-        """Keep only the given hidden particles, removing the others from every tensor, in place.
-
-        A hidden particle's position, dipole and bias go together; input and output particles
-        are never touched. The parameters are replaced by new ``nn.Parameter`` objects, so an
-        optimizer built before the call no longer sees them: build a new one.
-
-        Parameters
-        ----------
-        keep : sequence of LongTensor or array-like of int
-            One entry per hidden layer: the indices of the particles to keep, unique, at least
-            one, in the order they will have.
-        """
-        indices = validated_keep(keep, self.layer_sizes, self.biases[0].device)
-        for hidden, kept in enumerate(indices, start=1):
-            self.positions[hidden] = sliced(self.positions[hidden], kept)
-            self.dipoles[hidden] = sliced(self.dipoles[hidden], kept)
-            self.biases[hidden - 1] = sliced(self.biases[hidden - 1], kept)
-        self.layer_sizes = kept_layer_sizes(self.layer_sizes, indices)
+    def _neuron_slots(self, layer: int) -> list[tuple[nn.ParameterList, int, int]]:
+        """A hidden particle's position, dipole and bias."""
+        return [(self.positions, layer, 0), (self.dipoles, layer, 0), (self.biases, layer - 1, 0)]
 
     # ------------------------------------------------------------------------- neuron growth
     @torch.no_grad()
@@ -351,33 +316,6 @@ class ParticleNetwork(PositionNetwork):
         limit = glorot_limit(n_in, n_out)
         # 1 - U[0, 1) lies in (0, 1]: the bias is never exactly zero.
         new_biases = (1.0 - torch.rand(n_new, generator=generator, dtype=torch.float64)) * limit
-        self.positions[layer] = appended(self.positions[layer], new_positions)
-        self.dipoles[layer] = appended(self.dipoles[layer], torch.zeros(n_new, self.particle_dim))
-        self.biases[layer - 1] = appended(self.biases[layer - 1], new_biases)
-        sizes = list(self.layer_sizes)
-        sizes[layer] += n_new
-        self.layer_sizes = tuple(sizes)
-
-    @torch.no_grad()
-    def neuron_gradient_norms(self) -> list[torch.Tensor]:
-        """Norm of the gradient of every hidden particle's parameters, after a backward pass.
-
-        A hidden particle's parameters are its position, dipole and bias. Missing gradients
-        (no backward pass yet) count as zero. For a particle added by :meth:`grow_hidden`, only
-        the dipole has a gradient at insertion: the norm is how fast training it would first
-        lower the loss.
-
-        Returns
-        -------
-        norms : list of Tensor of shape (N_k,)
-            One tensor per hidden layer, in layer order.
-        """
-        norms = []
-        for hidden in range(1, len(self.layer_sizes) - 1):
-            gradients = [
-                self.positions[hidden].grad,
-                self.dipoles[hidden].grad,
-                self.biases[hidden - 1].grad,
-            ]
-            norms.append(squared_gradient_rows(gradients, self.biases[hidden - 1]).sqrt())
-        return norms
+        self._append_neurons(
+            layer, [new_positions, torch.zeros(n_new, self.particle_dim), new_biases]
+        )

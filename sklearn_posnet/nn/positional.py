@@ -12,17 +12,12 @@ from ..falloff import get_falloff, squared_distances
 from ._fused import distance_penalty as fused_distance_penalty
 from ._fused import falloff_weight, penalized_falloff_weight
 from ._neurons import (
-    appended,
     check_criterion,
     glorot_limit,
     grown_positions,
     growth_generator,
     growth_layer,
-    kept_layer_sizes,
     mean_squared_connection,
-    sliced,
-    squared_gradient_rows,
-    validated_keep,
 )
 from .base import PositionNetwork
 from .layouts import resolve_layout
@@ -350,28 +345,14 @@ class PositionalMLP(PositionNetwork):
             return mean_squared_connection(list(self.weights))
         return mean_squared_connection(self.effective_weights())
 
-    @torch.no_grad()
-    def select_hidden_neurons(self, keep: Sequence[torch.Tensor]) -> None:
-        """Keep only the given hidden neurons, removing the others from every tensor, in place.
-
-        A hidden neuron's weight row (incoming), weight column (outgoing), bias and position go
-        together; input and output neurons are never touched. The parameters are replaced by new
-        ``nn.Parameter`` objects, so an optimizer built before the call no longer sees them:
-        build a new one.
-
-        Parameters
-        ----------
-        keep : sequence of LongTensor or array-like of int
-            One entry per hidden layer: the indices of the neurons to keep, unique, at least one,
-            in the order they will have.
-        """
-        indices = validated_keep(keep, self.layer_sizes, self.weights[0].device)
-        for hidden, kept in enumerate(indices, start=1):
-            self.positions[hidden] = sliced(self.positions[hidden], kept)
-            self.weights[hidden - 1] = sliced(self.weights[hidden - 1], kept)
-            self.biases[hidden - 1] = sliced(self.biases[hidden - 1], kept)
-            self.weights[hidden] = sliced(self.weights[hidden], kept, 1)
-        self.layer_sizes = kept_layer_sizes(self.layer_sizes, indices)
+    def _neuron_slots(self, layer: int) -> list[tuple[nn.ParameterList, int, int]]:
+        """A hidden neuron's position, incoming weight row, bias and outgoing weight column."""
+        return [
+            (self.positions, layer, 0),
+            (self.weights, layer - 1, 0),
+            (self.biases, layer - 1, 0),
+            (self.weights, layer, 1),
+        ]
 
     # ------------------------------------------------------------------------- neuron growth
     @torch.no_grad()
@@ -421,37 +402,12 @@ class PositionalMLP(PositionNetwork):
             mean_falloff = self.falloff(distances / self.length_scale**2).mean().item()
             new_rows.div_(max(mean_falloff, MIN_MEAN_FALLOFF))
         outgoing = self.weights[layer]
-        self.positions[layer] = appended(self.positions[layer], new_positions)
-        self.weights[layer - 1] = appended(incoming, new_rows)
-        self.biases[layer - 1] = appended(self.biases[layer - 1], torch.zeros(n_new))
-        self.weights[layer] = appended(outgoing, torch.zeros(outgoing.shape[0], n_new), dim=1)
-        sizes = list(self.layer_sizes)
-        sizes[layer] += n_new
-        self.layer_sizes = tuple(sizes)
-
-    @torch.no_grad()
-    def neuron_gradient_norms(self) -> list[torch.Tensor]:
-        """Norm of the gradient of every hidden neuron's parameters, after a backward pass.
-
-        A hidden neuron's parameters are those :meth:`select_hidden_neurons` moves together:
-        its position, incoming weight row, bias and outgoing weight column. Missing gradients
-        (frozen positions, or no backward pass yet) count as zero. For a neuron added by
-        :meth:`grow_hidden`, only the outgoing weights have a gradient at insertion: the norm
-        is how fast training it would first lower the loss.
-
-        Returns
-        -------
-        norms : list of Tensor of shape (n_k,)
-            One tensor per hidden layer, in layer order.
-        """
-        norms = []
-        for hidden in range(1, len(self.layer_sizes) - 1):
-            outgoing = self.weights[hidden].grad
-            gradients = [
-                self.positions[hidden].grad,
-                self.weights[hidden - 1].grad,
-                self.biases[hidden - 1].grad,
-                None if outgoing is None else outgoing.T,
-            ]
-            norms.append(squared_gradient_rows(gradients, self.biases[hidden - 1]).sqrt())
-        return norms
+        self._append_neurons(
+            layer,
+            [
+                new_positions,
+                new_rows,
+                torch.zeros(n_new),
+                torch.zeros(outgoing.shape[0], n_new),
+            ],
+        )
