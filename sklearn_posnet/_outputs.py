@@ -16,7 +16,14 @@ import torch
 from sklearn.metrics import accuracy_score, r2_score
 from torch.nn import functional as F
 
-__all__ = ["OUTPUTS", "Output", "output_for", "target_of", "validation_score"]
+__all__ = ["OUTPUTS", "Exp", "Output", "output_for", "target_of", "validation_score"]
+
+
+class Exp(torch.nn.Module):
+    """``exp`` as a layer: the last layer of a Poisson regressor's network (torch has none)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.exp(x)
 
 
 class Output(torch.nn.Module):
@@ -44,6 +51,11 @@ class Output(torch.nn.Module):
     @staticmethod
     def activate(raw: torch.Tensor) -> torch.Tensor:
         """The predicted values (probabilities, regression values) from the raw outputs."""
+        raise NotImplementedError
+
+    @staticmethod
+    def layer() -> torch.nn.Module:
+        """A torch layer computing :meth:`activate` (what a plain torch copy ends with)."""
         raise NotImplementedError
 
     @staticmethod
@@ -83,6 +95,10 @@ class Softmax(Output):
         return torch.softmax(raw, dim=1)
 
     @staticmethod
+    def layer():
+        return torch.nn.Softmax(dim=1)
+
+    @staticmethod
     def log_activate(raw):
         return torch.log_softmax(raw, dim=1)
 
@@ -111,6 +127,10 @@ class Logistic(Output):
     @staticmethod
     def activate(raw):
         return torch.sigmoid(raw)
+
+    @staticmethod
+    def layer():
+        return torch.nn.Sigmoid()
 
     @staticmethod
     def log_activate(raw):
@@ -143,6 +163,10 @@ class Identity(Output):
     def activate(raw):
         return raw
 
+    @staticmethod
+    def layer():
+        return torch.nn.Identity()
+
     def score(self, raw, target, weights=None):
         """R^2, averaged over the outputs (scikit-learn's ``r2_score``)."""
         return float(
@@ -166,6 +190,10 @@ class Exponential(Identity):
     @staticmethod
     def activate(raw):
         return torch.exp(raw)
+
+    @staticmethod
+    def layer():
+        return Exp()
 
 
 def _np(weights):

@@ -30,34 +30,17 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from ._outputs import OUTPUTS, Exp, output_for
+from .nn.activations import ACTIVATION_LAYERS
 from .nn.base import PositionNetwork
 
 __all__ = ["EXPORTABLE_ACTIVATIONS", "Exp", "to_onnx", "to_sklearn", "to_torch"]
 
+#: The hidden activations of scikit-learn's MLPs.
+_SKLEARN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 #: Hidden activations that export, with their torch modules.
-EXPORTABLE_ACTIVATIONS = {
-    "identity": nn.Identity,
-    "logistic": nn.Sigmoid,
-    "tanh": nn.Tanh,
-    "relu": nn.ReLU,
-}
+EXPORTABLE_ACTIVATIONS = {name: ACTIVATION_LAYERS[name] for name in _SKLEARN_ACTIVATIONS}
 _OUTPUTS = ("logits", "proba", "predict")
-
-
-class Exp(nn.Module):
-    """``exp`` as a layer: the last layer of a Poisson regressor's network (torch has none)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.exp(x)
-
-
-#: The layer after the last Linear for each output activation (``out_activation_``).
-_OUTPUT_LAYERS = {
-    "softmax": lambda: nn.Softmax(dim=1),
-    "logistic": nn.Sigmoid,
-    "identity": nn.Identity,
-    "exp": Exp,
-}
 
 
 @dataclass(frozen=True)
@@ -82,10 +65,10 @@ def _plain_network(estimator) -> _PlainNetwork:
             "its estimator_)."
         )
     head = getattr(estimator, "out_activation_", None)
-    if head not in _OUTPUT_LAYERS:
+    if head not in OUTPUTS:
         raise TypeError(
             f"{type(estimator).__name__} cannot be exported: its out_activation_ {head!r} is "
-            f"not one of {sorted(_OUTPUT_LAYERS)}."
+            f"not one of {sorted(OUTPUTS)}."
         )
     activation = module.activation
     if activation not in EXPORTABLE_ACTIVATIONS:
@@ -238,7 +221,7 @@ def to_torch(
         if index < len(plain.weights) - 1:
             layers.append(EXPORTABLE_ACTIVATIONS[plain.activation]())
     if output != "logits":
-        layers.append(_OUTPUT_LAYERS[plain.head]())
+        layers.append(output_for(plain.head).layer())
     network = nn.Sequential(*layers).eval()
     network.requires_grad_(False)
     return network
