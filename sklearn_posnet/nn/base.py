@@ -21,7 +21,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..falloff import Falloff, squared_distances
-from ._neurons import appended, kept_layer_sizes, sliced, squared_gradient_rows, validated_keep
+from ._neurons import (
+    appended,
+    check_criterion,
+    growth_generator,
+    growth_layer,
+    kept_layer_sizes,
+    mean_squared_connection,
+    sliced,
+    squared_gradient_rows,
+    validated_keep,
+)
 from .activations import get_activation
 
 __all__ = ["NeuronSnapshot", "PositionNetwork", "propagate"]
@@ -268,6 +278,87 @@ class PositionNetwork(nn.Module):
         Pruning cuts these slices together, growth appends to them, and the gradient norms
         are taken over them, in this order."""
         raise NotImplementedError
+
+    def _raw_weights(self) -> list[torch.Tensor]:
+        """Every layer's weights before the falloff, shape ``(n_out, n_in)``: what the
+        "mean_squared_weight" criterion of :meth:`neuron_scores` scores."""
+        raise NotImplementedError
+
+    def _new_neurons(
+        self, layer: int, n_new: int, positions, generator: torch.Generator
+    ) -> list[torch.Tensor]:
+        """The slices (in :meth:`_neuron_slots` order) of ``n_new`` neurons for hidden neuron
+        layer ``layer`` that leave the network's function as it is (see :meth:`grow_hidden`)."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def neuron_scores(self, criterion: str = "mean_squared_weight") -> list[torch.Tensor]:
+        """Importance of every hidden neuron: the mean of its squared incoming and outgoing weights.
+
+        For hidden neuron ``i`` of neuron layer ``k`` the score is the mean over the
+        concatenation of its ``n_{k-1}`` incoming and ``n_{k+1}`` outgoing weights squared,
+        ``(sum_j W_{k-1,ij}**2 + sum_m W_{k,mi}**2) / (n_{k-1} + n_{k+1})``: the criterion of the
+        positional-neurons paper, which ranks the hidden neurons of all layers together.
+
+        Parameters
+        ----------
+        criterion : {"mean_squared_weight", "effective"}, default="mean_squared_weight"
+            "mean_squared_weight" scores the weights before the falloff: a positional network's
+            raw weights (the paper's), a particle network's dipole alignments ``v_i . v_j`` (it
+            has no raw weight matrix; the alignment is the analogue). "effective" scores the
+            effective weights, falloff applied. They coincide with ``falloff="none"``.
+
+        Returns
+        -------
+        scores : list of Tensor of shape (n_k,)
+            One tensor per hidden layer, in layer order.
+        """
+        check_criterion(criterion)
+        if criterion == "mean_squared_weight":
+            return mean_squared_connection(self._raw_weights())
+        return mean_squared_connection(self.effective_weights())
+
+    @torch.no_grad()
+    def grow_hidden(
+        self,
+        hidden_layer: int,
+        n_new: int,
+        positions=None,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        r"""Append new neurons to a hidden layer without changing the network's function, in place.
+
+        Each new neuron goes to the given position, or near a random neuron of its layer. In a
+        positional network it gets incoming raw weights drawn as at initialization
+        (Glorot-uniform over the layer's new fan-in and fan-out, divided by the mean falloff of
+        the new rows), a zero bias and zero outgoing raw weights: its output is multiplied by
+        zero, so the logits are unchanged, and the gradient of its outgoing weights (the
+        correlation of its activation with the next layer's error) is not zero, so training
+        makes it contribute. In a particle network it gets a zero dipole, so every weight
+        :math:`(v_i \cdot v_j) f(d_{ij})` to and from it is zero, and a bias drawn from
+        :math:`U(0, \mathrm{limit}]` (the positive half of the initialization's Glorot range):
+        its activation is then a non-zero constant, so the gradient of its dipole,
+        :math:`a \sum_m \frac{\partial L}{\partial z_m} f(d_{m}) v_m` over the next layer,
+        is not zero (with a zero bias a ReLU particle would stay dead); once the dipole leaves
+        zero, the incoming weights, the position and the activation's dependence on the input
+        follow. Like :meth:`select_hidden_neurons`, the touched parameters are replaced by new
+        ``nn.Parameter`` objects: build a new optimizer.
+
+        Parameters
+        ----------
+        hidden_layer : int
+            Which hidden layer grows: 0 for the first (neuron layer ``hidden_layer + 1``).
+        n_new : int
+            How many neurons to add; they become the last ``n_new`` neurons of the layer.
+        positions : array-like of shape (n_new, dim), optional
+            Where to put them. By default each goes near a randomly chosen neuron of its layer,
+            at a normal offset of the median nearest-neighbour distance in that layer.
+        generator : torch.Generator, optional
+            Source of randomness; by default a generator seeded from the operating system.
+        """
+        layer = growth_layer(hidden_layer, n_new, self.layer_sizes)
+        generator = growth_generator(generator)
+        self._append_neurons(layer, self._new_neurons(layer, n_new, positions, generator))
 
     @torch.no_grad()
     def select_hidden_neurons(self, keep: Sequence[torch.Tensor]) -> None:

@@ -10,14 +10,7 @@ from torch import nn
 
 from ..falloff import get_falloff
 from ._fused import particle_weight
-from ._neurons import (
-    check_criterion,
-    glorot_limit,
-    grown_positions,
-    growth_generator,
-    growth_layer,
-    mean_squared_connection,
-)
+from ._neurons import glorot_limit, grown_positions
 from ._tiled import default_tile_rows, tiled_particle_linear, tiled_weight_square_sum
 from .base import NeuronSnapshot, PositionNetwork
 
@@ -240,75 +233,18 @@ class ParticleNetwork(PositionNetwork):
             f"weight_mode={self.weight_mode!r}"
         )
 
-    # ------------------------------------------------------------------ structured pruning
-    @torch.no_grad()
-    def neuron_scores(self, criterion: str = "mean_squared_weight") -> list[torch.Tensor]:
-        """Importance of every hidden neuron: the mean of its squared incoming and outgoing weights.
-
-        A particle network has no raw weight matrix. Its analogue of the positional network's
-        raw weight (the weight before the distance falloff) is the dipole alignment
-        ``v_i . v_j``, so "mean_squared_weight" scores ``(v_i . v_j)**2`` and "effective" the
-        implied weights ``(v_i . v_j) * falloff(d_ij)``. For hidden particle ``i`` of layer ``k``
-        the score is the mean over its ``n_{k-1}`` incoming and ``n_{k+1}`` outgoing
-        connections; the two criteria coincide with ``falloff="none"``.
-
-        Parameters
-        ----------
-        criterion : {"mean_squared_weight", "effective"}, default="mean_squared_weight"
-            Score the dipole alignments (falloff left out) or the implied weights.
-
-        Returns
-        -------
-        scores : list of Tensor of shape (n_k,)
-            One tensor per hidden layer, in layer order.
-        """
-        check_criterion(criterion)
-        if criterion == "mean_squared_weight":
-            return mean_squared_connection(
-                [self.dipoles[layer + 1] @ self.dipoles[layer].T for layer in range(self.n_layers)]
-            )
-        return mean_squared_connection(self.effective_weights())
+    # ------------------------------------------------------------ hidden-neuron layout
+    def _raw_weights(self) -> list[torch.Tensor]:
+        """The dipole alignments ``v_i . v_j``: the implied weights before the falloff."""
+        return [self.dipoles[layer + 1] @ self.dipoles[layer].T for layer in range(self.n_layers)]
 
     def _neuron_slots(self, layer: int) -> list[tuple[nn.ParameterList, int, int]]:
         """A hidden particle's position, dipole and bias."""
         return [(self.positions, layer, 0), (self.dipoles, layer, 0), (self.biases, layer - 1, 0)]
 
-    # ------------------------------------------------------------------------- neuron growth
-    @torch.no_grad()
-    def grow_hidden(
-        self,
-        hidden_layer: int,
-        n_new: int,
-        positions=None,
-        generator: torch.Generator | None = None,
-    ) -> None:
-        r"""Append new particles to a hidden layer, in place, leaving the network's function as is.
-
-        A new particle has a zero dipole, so every weight :math:`(v_i \cdot v_j) f(d_{ij})` to
-        and from it is zero and the logits are unchanged. Its bias is drawn from
-        :math:`U(0, \mathrm{limit}]` (the positive half of the initialization's Glorot range):
-        its activation is then a non-zero constant, so the gradient of its dipole,
-        :math:`a \sum_m \frac{\partial L}{\partial z_m} f(d_{m}) v_m` over the next layer, is not
-        zero (with a zero bias a ReLU particle would stay dead). That gradient is the one of the
-        next layer's biases seen through the particle's falloff, small near a minimum; once the
-        dipole leaves zero, the incoming weights, the position and the activation's dependence on
-        the input follow. Like :meth:`select_hidden_neurons`, the touched parameters are replaced
-        by new ``nn.Parameter`` objects: build a new optimizer.
-
-        Parameters
-        ----------
-        hidden_layer : int
-            Which hidden layer grows: 0 for the first (particle layer ``hidden_layer + 1``).
-        n_new : int
-            How many particles to add; they become the last ``n_new`` of the layer.
-        positions : array-like of shape (n_new, particle_dim), optional
-            Where to put them. By default each goes near a randomly chosen particle of its layer,
-            at a normal offset of the median nearest-neighbour distance in that layer.
-        generator : torch.Generator, optional
-            Source of randomness; by default a generator seeded from the operating system.
-        """
-        layer = growth_layer(hidden_layer, n_new, self.layer_sizes)
-        generator = growth_generator(generator)
+    def _new_neurons(self, layer, n_new, positions, generator) -> list[torch.Tensor]:
+        """New particles' positions, zero dipoles and positive biases (see
+        :meth:`grow_hidden`)."""
         new_positions = grown_positions(
             self.positions[layer], n_new, positions, INIT_SCALE, generator
         )
@@ -316,6 +252,4 @@ class ParticleNetwork(PositionNetwork):
         limit = glorot_limit(n_in, n_out)
         # 1 - U[0, 1) lies in (0, 1]: the bias is never exactly zero.
         new_biases = (1.0 - torch.rand(n_new, generator=generator, dtype=torch.float64)) * limit
-        self._append_neurons(
-            layer, [new_positions, torch.zeros(n_new, self.particle_dim), new_biases]
-        )
+        return [new_positions, torch.zeros(n_new, self.particle_dim), new_biases]

@@ -11,14 +11,7 @@ from torch import nn
 from ..falloff import get_falloff, squared_distances
 from ._fused import distance_penalty as fused_distance_penalty
 from ._fused import falloff_weight, penalized_falloff_weight
-from ._neurons import (
-    check_criterion,
-    glorot_limit,
-    grown_positions,
-    growth_generator,
-    growth_layer,
-    mean_squared_connection,
-)
+from ._neurons import glorot_limit, grown_positions
 from .base import PositionNetwork
 from .layouts import resolve_layout
 from .length_scale import auto_length_scale
@@ -319,31 +312,9 @@ class PositionalMLP(PositionNetwork):
             f"activation={self.activation!r}, trainable_positions={self.trainable_positions!r}"
         )
 
-    # ------------------------------------------------------------------ structured pruning
-    @torch.no_grad()
-    def neuron_scores(self, criterion: str = "mean_squared_weight") -> list[torch.Tensor]:
-        """Importance of every hidden neuron: the mean of its squared incoming and outgoing weights.
-
-        For hidden neuron ``i`` of neuron layer ``k`` the score is the mean over the
-        concatenation of its ``n_{k-1}`` incoming and ``n_{k+1}`` outgoing weights squared,
-        ``(sum_j W_{k-1,ij}**2 + sum_m W_{k,mi}**2) / (n_{k-1} + n_{k+1})``: the criterion of the
-        positional-neurons paper, which ranks the hidden neurons of all layers together.
-
-        Parameters
-        ----------
-        criterion : {"mean_squared_weight", "effective"}, default="mean_squared_weight"
-            "mean_squared_weight" scores the raw weights (the paper's), "effective" the
-            effective weights, falloff applied. They coincide with ``falloff="none"``.
-
-        Returns
-        -------
-        scores : list of Tensor of shape (n_k,)
-            One tensor per hidden layer, in layer order.
-        """
-        check_criterion(criterion)
-        if criterion == "mean_squared_weight":
-            return mean_squared_connection(list(self.weights))
-        return mean_squared_connection(self.effective_weights())
+    # ------------------------------------------------------------ hidden-neuron layout
+    def _raw_weights(self) -> list[torch.Tensor]:
+        return list(self.weights)
 
     def _neuron_slots(self, layer: int) -> list[tuple[nn.ParameterList, int, int]]:
         """A hidden neuron's position, incoming weight row, bias and outgoing weight column."""
@@ -354,39 +325,9 @@ class PositionalMLP(PositionNetwork):
             (self.weights, layer, 1),
         ]
 
-    # ------------------------------------------------------------------------- neuron growth
-    @torch.no_grad()
-    def grow_hidden(
-        self,
-        hidden_layer: int,
-        n_new: int,
-        positions=None,
-        generator: torch.Generator | None = None,
-    ) -> None:
-        """Append new neurons to a hidden layer without changing the network's function, in place.
-
-        Each new neuron gets a position (given, or near a random neuron of its layer), incoming
-        raw weights drawn as at initialization (Glorot-uniform over the layer's new fan-in and
-        fan-out, divided by the mean falloff of the new rows), a zero bias and zero outgoing raw
-        weights. Its output is multiplied by zero, so the logits are unchanged; the gradient of its
-        outgoing weights is not zero (it is the correlation of its activation with the next
-        layer's error), so training makes it contribute. Like :meth:`select_hidden_neurons`,
-        the touched parameters are replaced by new ``nn.Parameter`` objects: build a new optimizer.
-
-        Parameters
-        ----------
-        hidden_layer : int
-            Which hidden layer grows: 0 for the first (neuron layer ``hidden_layer + 1``).
-        n_new : int
-            How many neurons to add; they become the last ``n_new`` neurons of the layer.
-        positions : array-like of shape (n_new, position_dim), optional
-            Where to put them. By default each goes near a randomly chosen neuron of its layer,
-            at a normal offset of the median nearest-neighbour distance in that layer.
-        generator : torch.Generator, optional
-            Source of randomness; by default a generator seeded from the operating system.
-        """
-        layer = growth_layer(hidden_layer, n_new, self.layer_sizes)
-        generator = growth_generator(generator)
+    def _new_neurons(self, layer, n_new, positions, generator) -> list[torch.Tensor]:
+        """New neurons' positions, incoming rows drawn as at initialization, zero biases and
+        zero outgoing columns (see :meth:`grow_hidden`)."""
         spread = self._hidden_spreads()[layer - 1]
         new_positions = grown_positions(self.positions[layer], n_new, positions, spread, generator)
         incoming = self.weights[layer - 1]
@@ -401,13 +342,5 @@ class PositionalMLP(PositionNetwork):
             )
             mean_falloff = self.falloff(distances / self.length_scale**2).mean().item()
             new_rows.div_(max(mean_falloff, MIN_MEAN_FALLOFF))
-        outgoing = self.weights[layer]
-        self._append_neurons(
-            layer,
-            [
-                new_positions,
-                new_rows,
-                torch.zeros(n_new),
-                torch.zeros(outgoing.shape[0], n_new),
-            ],
-        )
+        n_next = self.weights[layer].shape[0]
+        return [new_positions, new_rows, torch.zeros(n_new), torch.zeros(n_next, n_new)]
