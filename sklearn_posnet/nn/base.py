@@ -112,11 +112,15 @@ class PositionNetwork(nn.Module):
         h_{l+1} = \sigma\!\left(h_l\, (W^{\mathrm{eff}}_l)^\top + b_l\right),
 
     with :math:`\sigma` the hidden activation (none after the last layer) and
-    :math:`W^{\mathrm{eff}}_l` the effective weights the subclass forms from its neurons. A
-    subclass sets ``positions`` (one tensor per neuron layer) and ``biases`` (one per weight
-    layer), implements :meth:`effective_weight` and ``forward_with_penalty`` (through
-    :meth:`penalized_forward`), and overrides :meth:`layer_output` where a layer is better not
-    formed as a matrix.
+    :math:`W^{\mathrm{eff}}_l` the effective weights the subclass forms from its neurons.
+
+    A subclass sets ``positions`` (one tensor per neuron layer), ``biases`` (one per weight
+    layer) and ``falloff``, and says only what is its own: :meth:`effective_weight` (and
+    :meth:`layer_output` where a layer is better not formed as a matrix), a
+    ``forward_with_penalty`` that passes its per-layer penalty to :meth:`penalized_forward`,
+    and its hidden-neuron layout for pruning and growth (``_neuron_slots``, ``_raw_weights``,
+    ``_new_neurons``). The rest of the package reads a network through :meth:`plain_layers`
+    and :meth:`neuron_snapshot`.
 
     Parameters
     ----------
@@ -233,7 +237,8 @@ class PositionNetwork(nn.Module):
                 penalty = penalty + share
             return x
 
-        return propagate(x, layer_output, self.n_layers, self._activation), penalty
+        logits = propagate(x, layer_output, self.n_layers, self._activation)
+        return logits, penalty
 
     # ------------------------------------------------------------------------------- doors
     @torch.no_grad()
