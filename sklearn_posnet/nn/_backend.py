@@ -63,7 +63,6 @@ def use_kernels(enabled: bool = True) -> Iterator[None]:
 
     Examples
     --------
-    >>> import torch
     >>> from sklearn_posnet.nn import PositionalMLP, compute_backend, use_kernels
     >>> module = PositionalMLP([4, 3, 2])
     >>> with use_kernels(False):
@@ -92,7 +91,8 @@ def compute_backend(module: nn.Module | None = None) -> ComputeBackend:
     module : PositionalMLP, ParticleNetwork or fitted estimator, optional
         A fitted estimator stands for its ``module_``. The answer holds for the module's
         parameters as they are (dtype and device); a copy in another dtype or on another device
-        may take another path. Without a module, whether the kernels were built at all.
+        may take another path. Without a module, whether the kernels were built (and are not
+        switched off, see :func:`use_kernels`).
 
     Returns
     -------

@@ -124,11 +124,6 @@ def _named(falloff: Falloff) -> bool:
     return falloff.kernel_code is not None and FALLOFFS.get(falloff.name) is falloff
 
 
-def _kernel_applies(*tensors: torch.Tensor) -> bool:
-    """Whether the kernels take these tensors (see :func:`kernel_refusal`)."""
-    return kernel_refusal(None, *tensors) is None
-
-
 def _squared_distances(positions_out: torch.Tensor, positions_in: torch.Tensor) -> torch.Tensor:
     """The exact squared distances of :func:`~sklearn_posnet.falloff.squared_distances`.
 
