@@ -16,14 +16,7 @@ import torch
 from sklearn.metrics import accuracy_score, r2_score
 from torch.nn import functional as F
 
-__all__ = ["OUTPUTS", "Exp", "Output", "output_for", "target_of", "validation_score"]
-
-
-class Exp(torch.nn.Module):
-    """``exp`` as a layer: the last layer of a Poisson regressor's network (torch has none)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.exp(x)
+__all__ = ["OUTPUTS", "Output", "output_for", "target_of", "validation_score"]
 
 
 class Output(torch.nn.Module):
@@ -174,6 +167,13 @@ class Identity(Output):
                 target.cpu().numpy(), self.activate(raw).cpu().numpy(), sample_weight=_np(weights)
             )
         )
+
+
+class Exp(torch.nn.Module):
+    """``exp`` as a layer: the last layer of a Poisson regressor's network (torch has none)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.exp(x)
 
 
 class Exponential(Identity):
