@@ -19,3 +19,6 @@ echo "$base: $(cd "$tmp" && duplicates | head -1)"
 echo "now: $(duplicates | head -1)"
 echo "## duplicates --change --base $base"
 duplicates --change --base "$base"
+echo "## duplicates --repo sklearn_posnet --most 40, at $base and now"
+duplicates --repo "$tmp/sklearn_posnet" --most 40
+duplicates --repo sklearn_posnet --most 40
