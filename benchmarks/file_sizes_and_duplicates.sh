@@ -7,10 +7,10 @@ base=${1:-cb0ab5b}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 git archive "$base" | tar -x -C "$tmp"
-echo "## wc -l sklearn_posnet/*.py at $base"
-(cd "$tmp" && wc -l sklearn_posnet/*.py | sort -k2)
-echo "## wc -l sklearn_posnet/*.py now ($(git rev-parse --short HEAD))"
-wc -l sklearn_posnet/*.py | sort -k2
+echo "## wc -l sklearn_posnet/*.py sklearn_posnet/nn/*.py at $base"
+(cd "$tmp" && wc -l sklearn_posnet/*.py sklearn_posnet/nn/*.py | sort -k2)
+echo "## wc -l sklearn_posnet/*.py sklearn_posnet/nn/*.py now ($(git rev-parse --short HEAD))"
+wc -l sklearn_posnet/*.py sklearn_posnet/nn/*.py | sort -k2
 echo "## duplicates, the package (duplicates --repo sklearn_posnet)"
 echo "$base: $(duplicates --repo "$tmp/sklearn_posnet" | head -1)"
 echo "now: $(duplicates --repo sklearn_posnet | head -1)"
@@ -19,3 +19,6 @@ echo "$base: $(cd "$tmp" && duplicates | head -1)"
 echo "now: $(duplicates | head -1)"
 echo "## duplicates --change --base $base"
 duplicates --change --base "$base"
+echo "## duplicates --repo sklearn_posnet --most 40, at $base and now"
+duplicates --repo "$tmp/sklearn_posnet" --most 40
+duplicates --repo sklearn_posnet --most 40

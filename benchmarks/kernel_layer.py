@@ -33,7 +33,7 @@ sys.path.insert(0, _root)
 import torch  # noqa: E402
 
 from sklearn_posnet.falloff import get_falloff  # noqa: E402
-from sklearn_posnet.nn import _fused  # noqa: E402
+from sklearn_posnet.nn import _fused, use_kernels  # noqa: E402
 
 
 def _positional_step(weight, p_out, p_in):
@@ -83,13 +83,12 @@ def main(argv=None):
     for name, (step, tensors) in cases.items():
         times = {True: [], False: []}
         for use in (True, False):  # warm-up
-            _fused.USE_KERNELS = use
-            _time(step, tensors, 20)
+            with use_kernels(use):
+                _time(step, tensors, 20)
         for _ in range(rounds):
             for use in (True, False):
-                _fused.USE_KERNELS = use
-                times[use].append(_time(step, tensors, 5))
-        _fused.USE_KERNELS = True
+                with use_kernels(use):
+                    times[use].append(_time(step, tensors, 5))
         kernels, torch_ops = statistics.median(times[True]), statistics.median(times[False])
         best_kernels, best_torch = min(times[True]), min(times[False])
         rows.append(

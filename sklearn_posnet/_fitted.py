@@ -58,8 +58,7 @@ class FittedAttributes:
         ``activation``, they are the plain MLP the network is, followed by ``out_activation_``
         (a classifier's output layer has one logit per class, two for a binary problem)."""
         module = self._inference.get(self.module_)
-        with torch.no_grad():
-            return [w.cpu().numpy().T.copy() for w in module.effective_weights()]
+        return [w.cpu().numpy().T.copy() for w, _ in module.plain_layers(torch.float64)]
 
     @property
     def intercepts_(self) -> list[np.ndarray]:

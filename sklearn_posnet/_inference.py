@@ -19,7 +19,7 @@ import itertools
 import torch
 import torch.nn.functional as F
 
-from .nn.activations import get_activation
+from .nn.base import propagate
 
 __all__ = ["InferenceCopy"]
 
@@ -65,12 +65,7 @@ class InferenceCopy:
                 self._layers = (
                     None
                     if connections > _MAX_CACHED_CONNECTIONS
-                    else [
-                        (weight.detach(), bias.detach())
-                        for weight, bias in zip(
-                            self._copy.effective_weights(), self._copy.biases, strict=True
-                        )
-                    ]
+                    else self._copy.plain_layers(torch.float64)
                 )
             self._source = module
         return self._copy
@@ -80,14 +75,14 @@ class InferenceCopy:
         it checks the module once per prediction, not once per chunk), or with ``features`` the
         activations of its last hidden layer, from the cached effective weights."""
         copied = self._copy
-        if self._layers is None:
-            with torch.no_grad():
-                return copied.features(x) if features else copied(x)
-        activation = get_activation(copied.activation)
-        layers = self._layers[:-1] if features else self._layers
         with torch.no_grad():
-            for index, (weight, bias) in enumerate(layers):
-                x = F.linear(x, weight, bias)
-                if features or index < len(self._layers) - 1:
-                    x = activation(x)
-        return x
+            if self._layers is None:
+                return copied.features(x) if features else copied(x)
+            n_layers = len(self._layers)
+            return propagate(
+                x,
+                lambda x, layer: F.linear(x, *self._layers[layer]),
+                n_layers,
+                copied.hidden_activation,
+                depth=n_layers - 1 if features else None,
+            )

@@ -47,6 +47,11 @@ class Output(torch.nn.Module):
         raise NotImplementedError
 
     @staticmethod
+    def layer() -> torch.nn.Module:
+        """A torch layer computing :meth:`activate` (what a plain torch copy ends with)."""
+        raise NotImplementedError
+
+    @staticmethod
     def log_activate(raw: torch.Tensor) -> torch.Tensor:
         """The logarithm of :meth:`activate`, computed stably (classifiers' outputs)."""
         raise NotImplementedError
@@ -83,6 +88,10 @@ class Softmax(Output):
         return torch.softmax(raw, dim=1)
 
     @staticmethod
+    def layer():
+        return torch.nn.Softmax(dim=1)
+
+    @staticmethod
     def log_activate(raw):
         return torch.log_softmax(raw, dim=1)
 
@@ -111,6 +120,10 @@ class Logistic(Output):
     @staticmethod
     def activate(raw):
         return torch.sigmoid(raw)
+
+    @staticmethod
+    def layer():
+        return torch.nn.Sigmoid()
 
     @staticmethod
     def log_activate(raw):
@@ -143,6 +156,10 @@ class Identity(Output):
     def activate(raw):
         return raw
 
+    @staticmethod
+    def layer():
+        return torch.nn.Identity()
+
     def score(self, raw, target, weights=None):
         """R^2, averaged over the outputs (scikit-learn's ``r2_score``)."""
         return float(
@@ -150,6 +167,13 @@ class Identity(Output):
                 target.cpu().numpy(), self.activate(raw).cpu().numpy(), sample_weight=_np(weights)
             )
         )
+
+
+class Exp(torch.nn.Module):
+    """``exp`` as a layer: the last layer of a Poisson regressor's network (torch has none)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.exp(x)
 
 
 class Exponential(Identity):
@@ -166,6 +190,10 @@ class Exponential(Identity):
     @staticmethod
     def activate(raw):
         return torch.exp(raw)
+
+    @staticmethod
+    def layer():
+        return Exp()
 
 
 def _np(weights):

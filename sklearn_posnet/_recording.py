@@ -18,8 +18,11 @@ __all__ = ["PositionRecorder", "recording_callbacks"]
 RECORDER_NAME = "position_recorder"
 
 
-def _snapshot(parameters) -> list[np.ndarray]:
-    return [p.detach().cpu().numpy().copy() for p in parameters]
+def _snapshot(module) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+    """The module's positions and dipoles (None without dipoles) now, as numpy copies."""
+    snapshot = module.neuron_snapshot()
+    dipoles = None if snapshot.dipoles is None else [d.numpy() for d in snapshot.dipoles]
+    return [p.numpy() for p in snapshot.positions], dipoles
 
 
 class PositionRecorder(Callback):
@@ -59,12 +62,12 @@ class PositionRecorder(Callback):
         return self
 
     def _record(self, net, epoch: float) -> None:
-        module = net.module_
-        self.positions.append(_snapshot(module.positions))
-        if hasattr(module, "dipoles"):
+        positions, dipoles = _snapshot(net.module_)
+        self.positions.append(positions)
+        if dipoles is not None:
             if self.dipoles is None:
                 self.dipoles = []
-            self.dipoles.append(_snapshot(module.dipoles))
+            self.dipoles.append(dipoles)
         self.epochs.append(float(epoch))
 
     def on_train_begin(self, net, **kwargs):
@@ -106,8 +109,7 @@ class PositionRecorder(Callback):
         where it was born (with its dipole, zero for a new particle). Input and output layers are
         left whole.
         """
-        now_positions = _snapshot(module.positions)
-        now_dipoles = _snapshot(module.dipoles) if hasattr(module, "dipoles") else None
+        now_positions, now_dipoles = _snapshot(module)
 
         def followed(frame, now):
             layers = [frame[0]]

@@ -18,7 +18,6 @@ Only hidden activations that both scikit-learn and torch have export ("identity"
 
 from __future__ import annotations
 
-import copy
 import os
 import warnings
 from dataclasses import dataclass
@@ -31,32 +30,17 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from ._outputs import OUTPUTS, Exp, output_for
+from .nn.activations import ACTIVATION_LAYERS
+from .nn.base import PositionNetwork
+
 __all__ = ["EXPORTABLE_ACTIVATIONS", "Exp", "to_onnx", "to_sklearn", "to_torch"]
 
+#: The hidden activations of scikit-learn's MLPs.
+_SKLEARN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 #: Hidden activations that export, with their torch modules.
-EXPORTABLE_ACTIVATIONS = {
-    "identity": nn.Identity,
-    "logistic": nn.Sigmoid,
-    "tanh": nn.Tanh,
-    "relu": nn.ReLU,
-}
+EXPORTABLE_ACTIVATIONS = {name: ACTIVATION_LAYERS[name] for name in _SKLEARN_ACTIVATIONS}
 _OUTPUTS = ("logits", "proba", "predict")
-
-
-class Exp(nn.Module):
-    """``exp`` as a layer: the last layer of a Poisson regressor's network (torch has none)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.exp(x)
-
-
-#: The layer after the last Linear for each output activation (``out_activation_``).
-_OUTPUT_LAYERS = {
-    "softmax": lambda: nn.Softmax(dim=1),
-    "logistic": nn.Sigmoid,
-    "identity": nn.Identity,
-    "exp": Exp,
-}
 
 
 @dataclass(frozen=True)
@@ -74,17 +58,17 @@ def _plain_network(estimator) -> _PlainNetwork:
     """The effective weights of a fitted estimator, computed in float64 from its module."""
     check_is_fitted(estimator)
     module = getattr(estimator, "module_", None)
-    if module is None or not hasattr(module, "effective_weights"):
+    if not isinstance(module, PositionNetwork):
         raise TypeError(
             f"{type(estimator).__name__} cannot be exported: it needs a fitted module_ that "
-            "provides effective_weights() (one of this package's estimators; for a "
-            "NeuronPruner, pass its estimator_)."
+            "is a PositionNetwork (one of this package's estimators; for a NeuronPruner, pass "
+            "its estimator_)."
         )
     head = getattr(estimator, "out_activation_", None)
-    if head not in _OUTPUT_LAYERS:
+    if head not in OUTPUTS:
         raise TypeError(
             f"{type(estimator).__name__} cannot be exported: its out_activation_ {head!r} is "
-            f"not one of {sorted(_OUTPUT_LAYERS)}."
+            f"not one of {sorted(OUTPUTS)}."
         )
     activation = module.activation
     if activation not in EXPORTABLE_ACTIVATIONS:
@@ -92,18 +76,10 @@ def _plain_network(estimator) -> _PlainNetwork:
             f"activation={activation!r} cannot be exported: scikit-learn's MLPClassifier has no "
             f"such activation. Activations that export: {sorted(EXPORTABLE_ACTIVATIONS)}."
         )
-    with torch.no_grad():
-        weights = [
-            w.detach().to("cpu", torch.float64).numpy().copy()
-            for w in _float64_copy(module).effective_weights()
-        ]
-        biases = [b.detach().to("cpu", torch.float64).numpy().copy() for b in module.biases]
+    layers = module.plain_layers(torch.float64, device="cpu")
+    weights = [weight.numpy() for weight, _ in layers]
+    biases = [bias.numpy() for _, bias in layers]
     return _PlainNetwork(weights, biases, activation, head=head)
-
-
-def _float64_copy(module: nn.Module) -> nn.Module:
-    """A float64 CPU copy of ``module``; the fitted module is left as it is."""
-    return copy.deepcopy(module).to("cpu", torch.float64)
 
 
 def to_sklearn(estimator) -> MLPClassifier | MLPRegressor:
@@ -245,7 +221,7 @@ def to_torch(
         if index < len(plain.weights) - 1:
             layers.append(EXPORTABLE_ACTIVATIONS[plain.activation]())
     if output != "logits":
-        layers.append(_OUTPUT_LAYERS[plain.head]())
+        layers.append(output_for(plain.head).layer())
     network = nn.Sequential(*layers).eval()
     network.requires_grad_(False)
     return network

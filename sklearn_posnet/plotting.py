@@ -223,9 +223,9 @@ def plot_network(
         raise ValueError(f"threshold must be None or between 0 and 1, got {threshold}.")
     # A torch module, or a fitted estimator or pruner: their module_ (which checks the fit).
     module = network if isinstance(network, torch.nn.Module) else network.module_
-    positions = [p.detach().cpu().double().numpy() for p in module.positions]
-    with torch.no_grad():
-        weights = [w.detach().cpu().double().numpy() for w in module.effective_weights()]
+    snapshot = module.neuron_snapshot()
+    positions = [p.double().numpy() for p in snapshot.positions]
+    weights = [weight.cpu().double().numpy() for weight, _ in module.plain_layers()]
     n_layers = len(positions)
     three_d, dims = _resolve_view(positions[0].shape[1], projection, dims)
     ax = _check_axes(ax, three_d)
@@ -245,8 +245,8 @@ def plot_network(
             label=_layer_name(layer, n_layers),
             gid=f"neurons-{layer}",
         )
-    if show_dipoles and hasattr(module, "dipoles"):
-        dipoles = [d.detach().cpu().double().numpy() for d in module.dipoles]
+    if show_dipoles and snapshot.dipoles is not None:
+        dipoles = [d.double().numpy() for d in snapshot.dipoles]
         _draw_dipoles(ax, coordinates, dipoles, dims, first_layer, dipole_length, three_d)
 
     labels = _class_labels(network, class_labels, len(positions[-1]))

@@ -26,6 +26,8 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from .falloff import squared_distances
+
 __all__ = [
     "distance_to_most_influenced_output",
     "mean_connection_length",
@@ -50,17 +52,22 @@ def _module_of(network) -> torch.nn.Module:
 
 def _positions(module) -> list[np.ndarray]:
     """Positions of every neuron layer, as float64 arrays of shape (n_neurons, dim)."""
-    return [p.detach().cpu().double().numpy() for p in module.positions]
+    return [p.double().numpy() for p in module.neuron_snapshot().positions]
 
 
 def _effective_weights(module) -> list[np.ndarray]:
-    """Effective weight matrices, shape (n_out, n_in) per layer, as float64 arrays."""
-    with torch.no_grad():
-        return [w.detach().cpu().double().numpy() for w in module.effective_weights()]
+    """Effective weight matrices, shape (n_out, n_in) per layer, as float64 arrays (formed in
+    the module's own dtype, as the module computes)."""
+    return [weight.cpu().double().numpy() for weight, _ in module.plain_layers()]
 
 
 def _distances(positions_out: np.ndarray, positions_in: np.ndarray) -> np.ndarray:
-    return np.sqrt(((positions_out[:, None, :] - positions_in[None, :, :]) ** 2).sum(axis=-1))
+    """Euclidean distances, shape ``(n_out, n_in)``, from the package's squared distances."""
+    squared = squared_distances(
+        torch.from_numpy(np.ascontiguousarray(positions_out)),
+        torch.from_numpy(np.ascontiguousarray(positions_in)),
+    )
+    return np.sqrt(squared.numpy())
 
 
 def mean_connection_length(network, *, per_layer: bool = False) -> float | np.ndarray:

@@ -6,7 +6,7 @@ import torch
 
 from sklearn_posnet.falloff import FALLOFFS as FALLOFF_TABLE
 from sklearn_posnet.falloff import get_falloff
-from sklearn_posnet.nn import ParticleNetwork, PositionalMLP, _fused, _kernel_calls
+from sklearn_posnet.nn import ParticleNetwork, PositionalMLP, _fused, _kernel_calls, use_kernels
 
 _kernels = pytest.importorskip("sklearn_posnet.nn._kernels")
 
@@ -17,14 +17,14 @@ FALLOFFS = ["inverse_square", "gaussian", "exponential"]
 
 
 @pytest.fixture
-def torch_path(monkeypatch):
+def torch_path():
     """Run a callable once with the kernels and once with PyTorch operations only."""
 
     def both(function):
         results = []
         for use in (True, False):
-            monkeypatch.setattr(_fused, "USE_KERNELS", use)
-            results.append(function())
+            with use_kernels(use):
+                results.append(function())
         return results
 
     return both
@@ -105,9 +105,11 @@ def test_kernels_are_used_only_where_they_apply():
     weight, p_out, p_in = _tensors([(4, 5), (4, 2), (5, 2)], seed=0)
     out, _ = _fused.penalized_falloff_weight(weight, p_out, p_in, get_falloff("gaussian"))
     assert type(out.grad_fn).__name__ == "_FalloffWeightBackward"
-    assert _fused._kernel_applies(weight, p_out, p_in)
-    assert not _fused._kernel_applies(weight.double(), p_out.double(), p_in.double())
-    assert not _fused._kernel_applies(weight, torch.zeros(4, 4), torch.zeros(5, 4))  # dim 4
+    assert _fused.kernel_refusal(None, weight, p_out, p_in) is None
+    assert "float64" in _fused.kernel_refusal(None, weight.double(), p_out.double(), p_in.double())
+    assert "4 dimensions" in _fused.kernel_refusal(
+        None, weight, torch.zeros(4, 4), torch.zeros(5, 4)
+    )
 
 
 @pytest.mark.parametrize("threads", [1, 2])

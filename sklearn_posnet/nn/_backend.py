@@ -1,16 +1,18 @@
-"""Which compute path a module's effective weights take: the fused C kernels or torch operations."""
+"""Which compute path a module's effective weights take (the fused C kernels or torch operations),
+and the switch that rules the kernels out."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-import torch
 from torch import nn
 
-from ..falloff import FALLOFFS
 from . import _fused
+from .base import PositionNetwork
 
-__all__ = ["ComputeBackend", "compute_backend"]
+__all__ = ["ComputeBackend", "compute_backend", "use_kernels"]
 
 
 @dataclass(frozen=True)
@@ -33,24 +35,45 @@ class ComputeBackend:
         return f"{self.name}: {self.reason}"
 
 
-def _why_not_kernels(falloff, dtype: torch.dtype, device: torch.device, dim: int) -> str | None:
-    """Why the kernels do not serve a layer with this falloff, dtype, device and position
-    dimension, or None when they do (the conditions of ``_fused``'s dispatch)."""
-    if not _fused.kernels_available():
-        return "the C kernels were not built at install (no C compiler was found then)"
-    if not _fused.USE_KERNELS:
-        return "the C kernels are switched off"
+def _refusal(module: PositionNetwork) -> str | None:
+    """Why the kernels do not form ``module``'s effective weights, or None when they do."""
+    falloff, position = module.falloff, module.positions[0]
+    switched = _fused.kernel_refusal(None)
+    if switched is not None:
+        return switched
     if falloff.is_constant:
         return "falloff='none': the effective weights are the raw weights, nothing to fuse"
-    if falloff.kernel_code is None or FALLOFFS.get(falloff.name) is not falloff:
-        return f"the falloff {falloff.name!r} is not one of the named falloffs the kernels have"
-    if device.type != "cpu":
-        return f"the parameters are on {device}; the kernels run on the CPU"
-    if dtype != torch.float32:
-        return f"the parameters are {dtype}; the kernels compute in torch.float32"
-    if not 1 <= dim <= 3:
-        return f"the positions have {dim} dimensions; the kernels take 1 to 3"
-    return None
+    return _fused.kernel_refusal(falloff, position)
+
+
+@contextmanager
+def use_kernels(enabled: bool = True) -> Iterator[None]:
+    """Switch the fused C kernels on or off for the calling thread, for a ``with`` block.
+
+    With ``use_kernels(False)`` every module computes with PyTorch operations, even where
+    :func:`compute_backend` says "kernels": the same values (up to float32 rounding), more
+    passes over each weight matrix. Use it to compare the two paths, or to rule the kernels out
+    while looking for a problem. The previous setting comes back when the block ends, also when
+    it raises; other threads keep their own (it is a :class:`contextvars.ContextVar`).
+
+    Parameters
+    ----------
+    enabled : bool, default=True
+        Whether the kernels may serve the calls in the block (where they apply at all).
+
+    Examples
+    --------
+    >>> from sklearn_posnet.nn import PositionalMLP, compute_backend, use_kernels
+    >>> module = PositionalMLP([4, 3, 2])
+    >>> with use_kernels(False):
+    ...     compute_backend(module).name
+    'torch'
+    """
+    token = _fused.kernel_switch.set(bool(enabled))
+    try:
+        yield
+    finally:
+        _fused.kernel_switch.reset(token)
 
 
 def compute_backend(module: nn.Module | None = None) -> ComputeBackend:
@@ -68,7 +91,8 @@ def compute_backend(module: nn.Module | None = None) -> ComputeBackend:
     module : PositionalMLP, ParticleNetwork or fitted estimator, optional
         A fitted estimator stands for its ``module_``. The answer holds for the module's
         parameters as they are (dtype and device); a copy in another dtype or on another device
-        may take another path. Without a module, whether the kernels were built at all.
+        may take another path. Without a module, whether the kernels were built (and are not
+        switched off, see :func:`use_kernels`).
 
     Returns
     -------
@@ -84,22 +108,21 @@ def compute_backend(module: nn.Module | None = None) -> ComputeBackend:
     if module is not None and not isinstance(module, nn.Module):
         module = module.module_  # a fitted estimator
     if module is None:
-        if _fused.kernels_available():
+        reason = _fused.kernel_refusal(None)
+        if reason is None:
             return ComputeBackend("kernels", "the C kernels were built at install")
-        return ComputeBackend("torch", _why_not_kernels(None, torch.float32, None, 0))
-    falloff = getattr(module, "falloff", None)
-    positions = getattr(module, "positions", None)
-    if falloff is None or positions is None:
+        return ComputeBackend("torch", reason)
+    if not isinstance(module, PositionNetwork):
         raise TypeError(
             f"compute_backend takes a PositionalMLP, a ParticleNetwork or a fitted estimator "
             f"of this package, got {type(module).__name__}."
         )
-    position = positions[0]
-    reason = _why_not_kernels(falloff, position.dtype, position.device, position.shape[1])
+    reason = _refusal(module)
     if reason is None:
+        dim = module.positions[0].shape[1]
         return ComputeBackend(
             "kernels",
-            f"float32 parameters on the CPU, positions in {position.shape[1]} dimensions and "
-            f"the named falloff {falloff.name!r}",
+            f"float32 parameters on the CPU, positions in {dim} dimensions and "
+            f"the named falloff {module.falloff.name!r}",
         )
     return ComputeBackend("torch", reason)

@@ -13,8 +13,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .activations import get_activation
-
 __all__ = ["extended_range_forward", "recompute_overflowing_rows"]
 
 #: Rows with a larger value than this take the extended-range path even when their plain
@@ -66,13 +64,13 @@ def extended_range_forward(
     """Logits (or last hidden activations) of ``module`` for ``X``, computed without overflow.
 
     ``module`` is any network of this package: its output is ``X`` through the plain layers
-    ``x @ W.T + b`` of its :meth:`effective_weights` and ``biases``, with its ``activation``
-    between them. The weights are formed on the host in float64, whole (tiled particle layers
-    too).
+    ``x @ W.T + b`` of its :meth:`~sklearn_posnet.nn.PositionNetwork.plain_layers`, with its
+    ``activation`` between them. The weights are formed in float64, whole (tiled particle
+    layers too), and the pass runs on the host.
 
     Parameters
     ----------
-    module : PositionalMLP or ParticleNetwork
+    module : PositionNetwork
     X : ndarray of shape (n_samples, n_inputs)
         Finite float64 values.
     features : bool, default=False
@@ -95,9 +93,10 @@ def extended_range_forward(
 
 
 def _forward(module, X, features, shift):
-    weights = [w.detach().cpu().double().numpy() for w in module.effective_weights()]
-    biases = [b.detach().cpu().double().numpy() for b in module.biases]
-    activation = get_activation(module.activation)
+    layers = module.plain_layers(torch.float64)
+    weights = [weight.cpu().numpy() for weight, _ in layers]
+    biases = [bias.cpu().numpy() for _, bias in layers]
+    activation = module.hidden_activation
     n_hidden = len(weights) - 1
     mantissa, exponent = _normalized(np.asarray(X, dtype=np.float64), np.zeros(len(X), int))
     for layer in range(n_hidden if features else len(weights)):

@@ -34,6 +34,8 @@ the plain differentiable formula instead, so that what it records is the real co
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 import torch
 
 from ..falloff import FALLOFFS, Falloff, squared_distances
@@ -43,6 +45,8 @@ __all__ = [
     "distance_penalty",
     "falloff_weight",
     "has_fused_falloff",
+    "kernel_refusal",
+    "kernel_switch",
     "kernels_available",
     "particle_weight",
     "penalized_falloff_weight",
@@ -50,8 +54,9 @@ __all__ = [
     "weight_penalty",
 ]
 
-#: Set to False to compute with PyTorch operations even where the kernels apply (tests).
-USE_KERNELS = True
+#: Whether the kernels may serve the calling thread: :func:`sklearn_posnet.nn.use_kernels` sets
+#: it for the duration of a ``with`` block (a context variable, so other threads keep theirs).
+kernel_switch: ContextVar[bool] = ContextVar("sklearn_posnet_use_kernels", default=True)
 # What the kernels may be handed: real tensors, not the fake or functional tensors of tracing.
 _PLAIN_TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
 
@@ -82,22 +87,41 @@ def steps_aside() -> bool:
     return torch.jit.is_tracing() or torch.compiler.is_compiling()
 
 
+def kernel_refusal(falloff: Falloff | None, *tensors: torch.Tensor) -> str | None:
+    """Why the fused kernels do not compute with ``falloff`` over ``tensors``, or None when they
+    do: the one statement of the kernels' conditions, which the autograd nodes here follow and
+    :func:`~sklearn_posnet.nn.compute_backend` reports.
+
+    Parameters
+    ----------
+    falloff : Falloff or None
+        None leaves the falloff out (whether the kernels are built and switched on, whether
+        they take these tensors).
+    *tensors : Tensor
+        The layer's tensors, positions (or dipoles) last: the kernels take plain float32 CPU
+        tensors, positions in 1 to 3 dimensions.
+    """
+    if not kernels_available():
+        return "the C kernels were not built at install (no C compiler was found then)"
+    if not kernel_switch.get():
+        return "the C kernels are switched off (sklearn_posnet.nn.use_kernels(False))"
+    if falloff is not None and not _named(falloff):
+        return f"the falloff {falloff.name!r} is not one of the named falloffs the kernels have"
+    for tensor in tensors:
+        if type(tensor) not in _PLAIN_TENSOR_TYPES:
+            return f"the tensors are {type(tensor).__name__}, not plain tensors"
+        if tensor.device.type != "cpu":
+            return f"the parameters are on {tensor.device}; the kernels run on the CPU"
+        if tensor.dtype != torch.float32:
+            return f"the parameters are {tensor.dtype}; the kernels compute in torch.float32"
+    if tensors and not 1 <= tensors[-1].shape[-1] <= 3:
+        return f"the positions have {tensors[-1].shape[-1]} dimensions; the kernels take 1 to 3"
+    return None
+
+
 def _named(falloff: Falloff) -> bool:
     """Whether ``falloff`` is the table's own entry, whose formula the kernels implement."""
     return falloff.kernel_code is not None and FALLOFFS.get(falloff.name) is falloff
-
-
-def _kernel_applies(*tensors: torch.Tensor) -> bool:
-    """Float32 CPU tensors, positions in 1 to 3 dimensions (the kernels' instances)."""
-    return (
-        USE_KERNELS
-        and kernels_available()
-        and tensors[-1].shape[-1] <= 3
-        and all(
-            type(t) in _PLAIN_TENSOR_TYPES and t.device.type == "cpu" and t.dtype == torch.float32
-            for t in tensors
-        )
-    )
 
 
 def _squared_distances(positions_out: torch.Tensor, positions_in: torch.Tensor) -> torch.Tensor:
@@ -164,7 +188,7 @@ class _FalloffWeight(torch.autograd.Function):
         ctx.set_materialize_grads(False)
         ctx.falloff, ctx.inverse_scale2 = falloff, inverse_scale2
         ctx.l2, ctx.distance = l2, distance
-        ctx.use_kernels = _named(falloff) and _kernel_applies(weight, positions_out, positions_in)
+        ctx.use_kernels = kernel_refusal(falloff, weight, positions_out, positions_in) is None
         if ctx.use_kernels:
             ctx.layer = _kernel_calls.KernelLayer(
                 falloff,
@@ -296,9 +320,8 @@ def particle_weight(
     """
     if (
         not falloff.is_constant
-        and _named(falloff)
         and not steps_aside()
-        and _kernel_applies(positions_out, dipoles_out, positions_in, dipoles_in)
+        and kernel_refusal(falloff, positions_out, dipoles_out, positions_in, dipoles_in) is None
     ):
         return _ParticleWeight.apply(positions_out, dipoles_out, positions_in, dipoles_in, falloff)
     # The alignment with the input dipoles transposed and made contiguous: its backward

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from numbers import Integral
 
@@ -12,6 +13,12 @@ import torch
 from torch import nn
 
 CRITERIA = ("mean_squared_weight", "effective")
+
+
+def glorot_limit(n_in: int, n_out: int) -> float:
+    """The bound of Glorot's uniform initialization, ``sqrt(6 / (n_in + n_out))``: the range
+    both modules draw their initial parameters (and grown neurons') from."""
+    return math.sqrt(6.0 / (n_in + n_out))
 
 
 def check_criterion(criterion: str) -> None:

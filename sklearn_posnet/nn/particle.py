@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..falloff import get_falloff, squared_distances
+from ..falloff import get_falloff
 from ._fused import particle_weight
-from ._neurons import (
-    appended,
-    check_criterion,
-    grown_positions,
-    growth_generator,
-    growth_layer,
-    kept_layer_sizes,
-    mean_squared_connection,
-    sliced,
-    squared_gradient_rows,
-    validated_keep,
-)
+from ._neurons import glorot_limit, grown_positions
 from ._tiled import default_tile_rows, tiled_particle_linear, tiled_weight_square_sum
-from .activations import get_activation
+from .base import NeuronSnapshot, PositionNetwork
 
 __all__ = ["ParticleNetwork"]
 
@@ -36,7 +24,7 @@ INIT_SCALE = 0.5
 TILED_ABOVE_CONNECTIONS = 1 << 24
 
 
-class ParticleNetwork(nn.Module):
+class ParticleNetwork(PositionNetwork):
     r"""A network with no weight matrices: every neuron is a particle with a position and a dipole.
 
     Neuron :math:`i` of every layer is a particle with position :math:`r_i \in \mathbb{R}^n` and
@@ -104,24 +92,17 @@ class ParticleNetwork(nn.Module):
         weight_mode: str = "auto",
         tile_size: int | None = None,
     ):
-        super().__init__()
         if weight_mode not in ("auto", "materialized", "tiled"):
             raise ValueError(
                 f"weight_mode must be 'auto', 'materialized' or 'tiled', got {weight_mode!r}."
             )
         if tile_size is not None and int(tile_size) < 1:
             raise ValueError(f"tile_size must be a positive integer or None, got {tile_size}.")
+        super().__init__(layer_sizes, activation)
         self.weight_mode = weight_mode
         self.tile_size = None if tile_size is None else int(tile_size)
-        self.layer_sizes = tuple(int(n) for n in layer_sizes)
-        if len(self.layer_sizes) < 2 or min(self.layer_sizes) < 1:
-            raise ValueError(
-                f"layer_sizes needs at least two layers of at least one neuron, got {layer_sizes}."
-            )
         self.particle_dim = int(particle_dim)
         self.falloff = get_falloff(falloff)
-        self.activation = activation
-        self._activation = get_activation(activation)
         self.positions = nn.ParameterList(
             nn.Parameter(torch.empty(n, self.particle_dim)) for n in self.layer_sizes
         )
@@ -143,22 +124,8 @@ class ParticleNetwork(nn.Module):
             dipole.div_(dipole.norm(dim=1, keepdim=True).clamp_min(1e-12))
         for layer, bias in enumerate(self.biases):
             n_in, n_out = self.layer_sizes[layer], self.layer_sizes[layer + 1]
-            limit = math.sqrt(6.0 / (n_in + n_out))
+            limit = glorot_limit(n_in, n_out)
             bias.uniform_(-limit, limit, generator=generator)
-
-    @property
-    def n_layers(self) -> int:
-        """Number of weight layers."""
-        return len(self.biases)
-
-    @property
-    def n_parameters(self) -> int:
-        """Number of trainable scalars: eq. 5 of the paper."""
-        return sum(p.numel() for p in self.parameters() if p.requires_grad)
-
-    def squared_distances(self, layer: int) -> torch.Tensor:
-        """Squared distances, shape ``(n_out, n_in)``, between the particles joined by ``layer``."""
-        return squared_distances(self.positions[layer + 1], self.positions[layer])
 
     def effective_weight(self, layer: int) -> torch.Tensor:
         """The implied weight matrix of ``layer``, shape ``(n_out, n_in)``.
@@ -166,17 +133,12 @@ class ParticleNetwork(nn.Module):
         Named falloffs go through one fused autograd function, with the same values and
         gradients as ``alignment * falloff(squared_distances(layer))``.
         """
-        return particle_weight(
-            self.positions[layer + 1],
-            self.dipoles[layer + 1],
-            self.positions[layer],
-            self.dipoles[layer],
-            self.falloff,
-        )
+        return particle_weight(*self._particles(layer), self.falloff)
 
-    def effective_weights(self) -> list[torch.Tensor]:
-        """The implied weight matrix of every layer: the equivalent plain MLP's weights."""
-        return [self.effective_weight(layer) for layer in range(self.n_layers)]
+    def _particles(self, layer: int) -> tuple[torch.Tensor, ...]:
+        """The tensors ``layer`` is formed from: positions and dipoles out, then in."""
+        out, into = layer + 1, layer
+        return self.positions[out], self.dipoles[out], self.positions[into], self.dipoles[into]
 
     def is_tiled(self, layer: int) -> bool:
         """Whether ``layer`` forms its weights in tiles (see ``weight_mode``)."""
@@ -188,49 +150,13 @@ class ParticleNetwork(nn.Module):
     def _tile_rows(self, layer: int) -> int:
         return self.tile_size or default_tile_rows(self.positions[layer].shape[0])
 
-    def _layer_output(self, x: torch.Tensor, layer: int) -> torch.Tensor:
+    def layer_output(self, x: torch.Tensor, layer: int) -> torch.Tensor:
         """Pre-activations ``x @ W.T + b`` of ``layer``, materialized or tiled."""
         if self.is_tiled(layer):
             return tiled_particle_linear(
-                x,
-                self.positions[layer + 1],
-                self.dipoles[layer + 1],
-                self.positions[layer],
-                self.dipoles[layer],
-                self.biases[layer],
-                self.falloff,
-                self._tile_rows(layer),
+                x, *self._particles(layer), self.biases[layer], self.falloff, self._tile_rows(layer)
             )
-        return F.linear(x, self.effective_weight(layer), self.biases[layer])
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Activations of the last hidden layer (``x`` itself when there is none)."""
-        for layer in range(self.n_layers - 1):
-            x = self._activation(self._layer_output(x, layer))
-        return x
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_with_penalty(x)[0]
-
-    def forward_with_hidden(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """The logits and the activations of every hidden layer, which stay in the autograd
-        graph (for gradients of the loss with respect to the activations).
-
-        Parameters
-        ----------
-        x : Tensor of shape (B, N_0)
-
-        Returns
-        -------
-        logits : Tensor of shape (B, N_L)
-        hidden : list of Tensor of shape (B, N_k)
-            One tensor per hidden layer, in layer order.
-        """
-        hidden = []
-        for layer in range(self.n_layers - 1):
-            x = self._activation(self._layer_output(x, layer))
-            hidden.append(x)
-        return self._layer_output(x, self.n_layers - 1), hidden
+        return super().layer_output(x, layer)
 
     def forward_with_penalty(
         self, x: torch.Tensor, *, l2: float = 0.0
@@ -244,38 +170,31 @@ class ParticleNetwork(nn.Module):
         ----------
         x : Tensor of shape (B, N_0)
         l2 : float, default=0.0
-            Weight of :meth:`weight_l2`.
+            Weight of :meth:`weight_l2`, the sum of the squared implied weights.
 
         Returns
         -------
         logits : Tensor of shape (B, N_L)
         penalty : Tensor
-            A scalar.
+            A scalar (zero without ``l2``).
         """
-        penalty = x.new_zeros(())
-        last = self.n_layers - 1
-        for layer in range(self.n_layers):
+
+        def penalized_layer_output(x, layer):
             if self.is_tiled(layer):
-                weight, x_next = None, self._layer_output(x, layer)
+                weight, x_next = None, self.layer_output(x, layer)
             else:
                 weight = self.effective_weight(layer)
                 x_next = F.linear(x, weight, self.biases[layer])
-            if l2:
-                penalty = penalty + l2 * self._square_sum(layer, weight)
-            x = self._activation(x_next) if layer < last else x_next
-        return x, penalty
+            return x_next, (l2 * self._square_sum(layer, weight) if l2 else None)
+
+        return self.penalized_forward(x, penalized_layer_output)
 
     def _square_sum(self, layer: int, weight: torch.Tensor | None = None) -> torch.Tensor:
         """``sum(W**2)`` of ``layer``: tile by tile when tiled, else of ``weight`` (formed here
         when not given)."""
         if self.is_tiled(layer):
             return tiled_weight_square_sum(
-                self.positions[layer + 1],
-                self.dipoles[layer + 1],
-                self.positions[layer],
-                self.dipoles[layer],
-                self.falloff,
-                self._tile_rows(layer),
+                *self._particles(layer), self.falloff, self._tile_rows(layer)
             )
         weight = self.effective_weight(layer) if weight is None else weight
         return torch.dot(weight.reshape(-1), weight.reshape(-1))
@@ -284,6 +203,13 @@ class ParticleNetwork(nn.Module):
         """Sum of the squared implied weights of all layers (biases excluded); tiled layers
         compute it tile by tile."""
         return sum(self._square_sum(layer) for layer in range(self.n_layers))
+
+    def neuron_snapshot(self) -> NeuronSnapshot:
+        """Where the particles are now: detached CPU copies of the positions and dipoles."""
+        return NeuronSnapshot(
+            super().neuron_snapshot().positions,
+            [d.detach().to("cpu", copy=True) for d in self.dipoles],
+        )
 
     @torch.no_grad()
     def remove_mean_position_gradient(self) -> None:
@@ -307,126 +233,23 @@ class ParticleNetwork(nn.Module):
             f"weight_mode={self.weight_mode!r}"
         )
 
-    # ------------------------------------------------------------------ structured pruning
-    @torch.no_grad()
-    def neuron_scores(self, criterion: str = "mean_squared_weight") -> list[torch.Tensor]:
-        """Importance of every hidden neuron: the mean of its squared incoming and outgoing weights.
+    # ------------------------------------------------------------ hidden-neuron layout
+    def _raw_weights(self) -> list[torch.Tensor]:
+        """The dipole alignments ``v_i . v_j``: the implied weights before the falloff."""
+        return [self.dipoles[layer + 1] @ self.dipoles[layer].T for layer in range(self.n_layers)]
 
-        A particle network has no raw weight matrix. Its analogue of the positional network's
-        raw weight (the weight before the distance falloff) is the dipole alignment
-        ``v_i . v_j``, so "mean_squared_weight" scores ``(v_i . v_j)**2`` and "effective" the
-        implied weights ``(v_i . v_j) * falloff(d_ij)``. For hidden particle ``i`` of layer ``k``
-        the score is the mean over its ``n_{k-1}`` incoming and ``n_{k+1}`` outgoing
-        connections; the two criteria coincide with ``falloff="none"``.
+    def _neuron_slots(self, layer: int) -> list[tuple[nn.ParameterList, int, int]]:
+        """A hidden particle's position, dipole and bias."""
+        return [(self.positions, layer, 0), (self.dipoles, layer, 0), (self.biases, layer - 1, 0)]
 
-        Parameters
-        ----------
-        criterion : {"mean_squared_weight", "effective"}, default="mean_squared_weight"
-            Score the dipole alignments (falloff left out) or the implied weights.
-
-        Returns
-        -------
-        scores : list of Tensor of shape (n_k,)
-            One tensor per hidden layer, in layer order.
-        """
-        check_criterion(criterion)
-        if criterion == "mean_squared_weight":
-            return mean_squared_connection(
-                [self.dipoles[layer + 1] @ self.dipoles[layer].T for layer in range(self.n_layers)]
-            )
-        return mean_squared_connection(self.effective_weights())
-
-    @torch.no_grad()
-    def select_hidden_neurons(self, keep: Sequence[torch.Tensor]) -> None:
-        """Keep only the given hidden particles, removing the others from every tensor, in place.
-
-        A hidden particle's position, dipole and bias go together; input and output particles
-        are never touched. The parameters are replaced by new ``nn.Parameter`` objects, so an
-        optimizer built before the call no longer sees them: build a new one.
-
-        Parameters
-        ----------
-        keep : sequence of LongTensor or array-like of int
-            One entry per hidden layer: the indices of the particles to keep, unique, at least
-            one, in the order they will have.
-        """
-        indices = validated_keep(keep, self.layer_sizes, self.biases[0].device)
-        for hidden, kept in enumerate(indices, start=1):
-            self.positions[hidden] = sliced(self.positions[hidden], kept)
-            self.dipoles[hidden] = sliced(self.dipoles[hidden], kept)
-            self.biases[hidden - 1] = sliced(self.biases[hidden - 1], kept)
-        self.layer_sizes = kept_layer_sizes(self.layer_sizes, indices)
-
-    # ------------------------------------------------------------------------- neuron growth
-    @torch.no_grad()
-    def grow_hidden(
-        self,
-        hidden_layer: int,
-        n_new: int,
-        positions=None,
-        generator: torch.Generator | None = None,
-    ) -> None:
-        r"""Append new particles to a hidden layer, in place, leaving the network's function as is.
-
-        A new particle has a zero dipole, so every weight :math:`(v_i \cdot v_j) f(d_{ij})` to
-        and from it is zero and the logits are unchanged. Its bias is drawn from
-        :math:`U(0, \mathrm{limit}]` (the positive half of the initialization's Glorot range):
-        its activation is then a non-zero constant, so the gradient of its dipole,
-        :math:`a \sum_m \frac{\partial L}{\partial z_m} f(d_{m}) v_m` over the next layer, is not
-        zero (with a zero bias a ReLU particle would stay dead). That gradient is the one of the
-        next layer's biases seen through the particle's falloff, small near a minimum; once the
-        dipole leaves zero, the incoming weights, the position and the activation's dependence on
-        the input follow. Like :meth:`select_hidden_neurons`, the touched parameters are replaced
-        by new ``nn.Parameter`` objects: build a new optimizer.
-
-        Parameters
-        ----------
-        hidden_layer : int
-            Which hidden layer grows: 0 for the first (particle layer ``hidden_layer + 1``).
-        n_new : int
-            How many particles to add; they become the last ``n_new`` of the layer.
-        positions : array-like of shape (n_new, particle_dim), optional
-            Where to put them. By default each goes near a randomly chosen particle of its layer,
-            at a normal offset of the median nearest-neighbour distance in that layer.
-        generator : torch.Generator, optional
-            Source of randomness; by default a generator seeded from the operating system.
-        """
-        layer = growth_layer(hidden_layer, n_new, self.layer_sizes)
-        generator = growth_generator(generator)
+    def _new_neurons(self, layer, n_new, positions, generator) -> list[torch.Tensor]:
+        """New particles' positions, zero dipoles and positive biases (see
+        :meth:`grow_hidden`)."""
         new_positions = grown_positions(
             self.positions[layer], n_new, positions, INIT_SCALE, generator
         )
         n_in, n_out = self.layer_sizes[layer - 1], self.layer_sizes[layer] + n_new
-        limit = math.sqrt(6.0 / (n_in + n_out))
+        limit = glorot_limit(n_in, n_out)
         # 1 - U[0, 1) lies in (0, 1]: the bias is never exactly zero.
         new_biases = (1.0 - torch.rand(n_new, generator=generator, dtype=torch.float64)) * limit
-        self.positions[layer] = appended(self.positions[layer], new_positions)
-        self.dipoles[layer] = appended(self.dipoles[layer], torch.zeros(n_new, self.particle_dim))
-        self.biases[layer - 1] = appended(self.biases[layer - 1], new_biases)
-        sizes = list(self.layer_sizes)
-        sizes[layer] += n_new
-        self.layer_sizes = tuple(sizes)
-
-    @torch.no_grad()
-    def neuron_gradient_norms(self) -> list[torch.Tensor]:
-        """Norm of the gradient of every hidden particle's parameters, after a backward pass.
-
-        A hidden particle's parameters are its position, dipole and bias. Missing gradients
-        (no backward pass yet) count as zero. For a particle added by :meth:`grow_hidden`, only
-        the dipole has a gradient at insertion: the norm is how fast training it would first
-        lower the loss.
-
-        Returns
-        -------
-        norms : list of Tensor of shape (N_k,)
-            One tensor per hidden layer, in layer order.
-        """
-        norms = []
-        for hidden in range(1, len(self.layer_sizes) - 1):
-            gradients = [
-                self.positions[hidden].grad,
-                self.dipoles[hidden].grad,
-                self.biases[hidden - 1].grad,
-            ]
-            norms.append(squared_gradient_rows(gradients, self.biases[hidden - 1]).sqrt())
-        return norms
+        return [new_positions, torch.zeros(n_new, self.particle_dim), new_biases]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
@@ -12,19 +11,8 @@ from torch import nn
 from ..falloff import get_falloff, squared_distances
 from ._fused import distance_penalty as fused_distance_penalty
 from ._fused import falloff_weight, penalized_falloff_weight
-from ._neurons import (
-    appended,
-    check_criterion,
-    grown_positions,
-    growth_generator,
-    growth_layer,
-    kept_layer_sizes,
-    mean_squared_connection,
-    sliced,
-    squared_gradient_rows,
-    validated_keep,
-)
-from .activations import get_activation
+from ._neurons import glorot_limit, grown_positions
+from .base import PositionNetwork
 from .layouts import resolve_layout
 from .length_scale import auto_length_scale
 
@@ -39,7 +27,7 @@ REFERENCE_HIDDEN_SPREAD = (1.0, 1.5, 2.0)
 MIN_MEAN_FALLOFF = 1e-6
 
 
-class PositionalMLP(nn.Module):
+class PositionalMLP(PositionNetwork):
     r"""A multilayer perceptron whose neurons have positions in :math:`\mathbb{R}^d`.
 
     Layer :math:`l` maps the activations of the neurons at positions :math:`P_l` to the
@@ -132,12 +120,7 @@ class PositionalMLP(nn.Module):
         trainable_positions: str = "hidden",
         generator: torch.Generator | None = None,
     ):
-        super().__init__()
-        self.layer_sizes = tuple(int(n) for n in layer_sizes)
-        if len(self.layer_sizes) < 2 or min(self.layer_sizes) < 1:
-            raise ValueError(
-                f"layer_sizes needs at least two layers of at least one neuron, got {layer_sizes}."
-            )
+        super().__init__(layer_sizes, activation)
         if trainable_positions not in ("hidden", "all", "none"):
             raise ValueError(
                 "trainable_positions must be 'hidden', 'all' or 'none', "
@@ -149,8 +132,6 @@ class PositionalMLP(nn.Module):
             raise ValueError(f"length_scale must be 'auto' or positive, got {length_scale!r}.")
         self.length_scale_setting = length_scale
         self.length_scale = 1.0 if length_scale == "auto" else float(length_scale)
-        self.activation = activation
-        self._activation = get_activation(activation)
         self.input_layout = input_layout
         self.input_shape = None if input_shape is None else tuple(input_shape)
         self.output_layout = output_layout
@@ -223,7 +204,7 @@ class PositionalMLP(nn.Module):
             self.length_scale = auto_length_scale(self.falloff, self._layout_moments(), dim)
         for layer, weight in enumerate(self.weights):
             n_out, n_in = weight.shape
-            limit = math.sqrt(6.0 / (n_in + n_out))
+            limit = glorot_limit(n_in, n_out)
             weight.uniform_(-limit, limit, generator=generator)
             if not self.falloff.is_constant:
                 mean_falloff = self.falloff_matrix(layer).double().mean().item()
@@ -247,20 +228,6 @@ class PositionalMLP(nn.Module):
             laid_out(self.output_layout, self.positions[-1]),
         ]
 
-    @property
-    def n_layers(self) -> int:
-        """Number of weight layers."""
-        return len(self.weights)
-
-    @property
-    def n_parameters(self) -> int:
-        """Number of trainable scalars (frozen positions do not count)."""
-        return sum(p.numel() for p in self.parameters() if p.requires_grad)
-
-    def squared_distances(self, layer: int) -> torch.Tensor:
-        """Squared distances, shape ``(n_out, n_in)``, between the neurons joined by ``layer``."""
-        return squared_distances(self.positions[layer + 1], self.positions[layer])
-
     def falloff_matrix(self, layer: int) -> torch.Tensor:
         """The falloff factor of every connection of ``layer``, shape ``(n_out, n_in)``."""
         d2 = self.squared_distances(layer)
@@ -279,40 +246,6 @@ class PositionalMLP(nn.Module):
             self.falloff,
             self.length_scale,
         )
-
-    def effective_weights(self) -> list[torch.Tensor]:
-        """The effective weight matrix of every layer: the equivalent plain MLP's weights."""
-        return [self.effective_weight(layer) for layer in range(self.n_layers)]
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Activations of the last hidden layer (``x`` itself when there is none)."""
-        for layer in range(self.n_layers - 1):
-            x = self._activation(F.linear(x, self.effective_weight(layer), self.biases[layer]))
-        return x
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_with_penalty(x)[0]
-
-    def forward_with_hidden(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """The logits and the activations of every hidden layer, which stay in the autograd
-        graph (for gradients of the loss with respect to the activations).
-
-        Parameters
-        ----------
-        x : Tensor of shape (N, n_0)
-
-        Returns
-        -------
-        logits : Tensor of shape (N, n_L)
-        hidden : list of Tensor of shape (N, n_k)
-            One tensor per hidden layer, in layer order.
-        """
-        hidden = []
-        for layer in range(self.n_layers - 1):
-            x = self._activation(F.linear(x, self.effective_weight(layer), self.biases[layer]))
-            hidden.append(x)
-        last = self.n_layers - 1
-        return F.linear(x, self.effective_weight(last), self.biases[last]), hidden
 
     def forward_with_penalty(
         self, x: torch.Tensor, *, l2: float = 0.0, distance: float = 0.0
@@ -337,9 +270,9 @@ class PositionalMLP(nn.Module):
         penalty : Tensor
             A scalar.
         """
-        penalty = 0.0
-        last = self.n_layers - 1
-        for layer, weight in enumerate(self.weights):
+
+        def penalized_layer_output(x, layer):
+            weight = self.weights[layer]
             effective, layer_penalty = penalized_falloff_weight(
                 weight,
                 self.positions[layer + 1],
@@ -349,11 +282,9 @@ class PositionalMLP(nn.Module):
                 l2=l2,
                 distance=distance / (self.n_layers * weight.numel()),
             )
-            x = F.linear(x, effective, self.biases[layer])
-            if layer < last:
-                x = self._activation(x)
-            penalty = penalty + layer_penalty
-        return x, penalty
+            return F.linear(x, effective, self.biases[layer]), layer_penalty
+
+        return self.penalized_forward(x, penalized_layer_output)
 
     def weight_l2(self) -> torch.Tensor:
         """Sum of the squared raw weights of all layers (biases excluded, as in MLPClassifier)."""
@@ -381,93 +312,27 @@ class PositionalMLP(nn.Module):
             f"activation={self.activation!r}, trainable_positions={self.trainable_positions!r}"
         )
 
-    # ------------------------------------------------------------------ structured pruning
-    @torch.no_grad()
-    def neuron_scores(self, criterion: str = "mean_squared_weight") -> list[torch.Tensor]:
-        """Importance of every hidden neuron: the mean of its squared incoming and outgoing weights.
+    # ------------------------------------------------------------ hidden-neuron layout
+    def _raw_weights(self) -> list[torch.Tensor]:
+        return list(self.weights)
 
-        For hidden neuron ``i`` of neuron layer ``k`` the score is the mean over the
-        concatenation of its ``n_{k-1}`` incoming and ``n_{k+1}`` outgoing weights squared,
-        ``(sum_j W_{k-1,ij}**2 + sum_m W_{k,mi}**2) / (n_{k-1} + n_{k+1})``: the criterion of the
-        positional-neurons paper, which ranks the hidden neurons of all layers together.
+    def _neuron_slots(self, layer: int) -> list[tuple[nn.ParameterList, int, int]]:
+        """A hidden neuron's position, incoming weight row, bias and outgoing weight column."""
+        return [
+            (self.positions, layer, 0),
+            (self.weights, layer - 1, 0),
+            (self.biases, layer - 1, 0),
+            (self.weights, layer, 1),
+        ]
 
-        Parameters
-        ----------
-        criterion : {"mean_squared_weight", "effective"}, default="mean_squared_weight"
-            "mean_squared_weight" scores the raw weights (the paper's), "effective" the
-            effective weights, falloff applied. They coincide with ``falloff="none"``.
-
-        Returns
-        -------
-        scores : list of Tensor of shape (n_k,)
-            One tensor per hidden layer, in layer order.
-        """
-        check_criterion(criterion)
-        if criterion == "mean_squared_weight":
-            return mean_squared_connection(list(self.weights))
-        return mean_squared_connection(self.effective_weights())
-
-    @torch.no_grad()
-    def select_hidden_neurons(self, keep: Sequence[torch.Tensor]) -> None:
-        """Keep only the given hidden neurons, removing the others from every tensor, in place.
-
-        A hidden neuron's weight row (incoming), weight column (outgoing), bias and position go
-        together; input and output neurons are never touched. The parameters are replaced by new
-        ``nn.Parameter`` objects, so an optimizer built before the call no longer sees them:
-        build a new one.
-
-        Parameters
-        ----------
-        keep : sequence of LongTensor or array-like of int
-            One entry per hidden layer: the indices of the neurons to keep, unique, at least one,
-            in the order they will have.
-        """
-        indices = validated_keep(keep, self.layer_sizes, self.weights[0].device)
-        for hidden, kept in enumerate(indices, start=1):
-            self.positions[hidden] = sliced(self.positions[hidden], kept)
-            self.weights[hidden - 1] = sliced(self.weights[hidden - 1], kept)
-            self.biases[hidden - 1] = sliced(self.biases[hidden - 1], kept)
-            self.weights[hidden] = sliced(self.weights[hidden], kept, 1)
-        self.layer_sizes = kept_layer_sizes(self.layer_sizes, indices)
-
-    # ------------------------------------------------------------------------- neuron growth
-    @torch.no_grad()
-    def grow_hidden(
-        self,
-        hidden_layer: int,
-        n_new: int,
-        positions=None,
-        generator: torch.Generator | None = None,
-    ) -> None:
-        """Append new neurons to a hidden layer without changing the network's function, in place.
-
-        Each new neuron gets a position (given, or near a random neuron of its layer), incoming
-        raw weights drawn as at initialization (Glorot-uniform over the layer's new fan-in and
-        fan-out, divided by the mean falloff of the new rows), a zero bias and zero outgoing raw
-        weights. Its output is multiplied by zero, so the logits are unchanged; the gradient of its
-        outgoing weights is not zero (it is the correlation of its activation with the next
-        layer's error), so training makes it contribute. Like :meth:`select_hidden_neurons`,
-        the touched parameters are replaced by new ``nn.Parameter`` objects: build a new optimizer.
-
-        Parameters
-        ----------
-        hidden_layer : int
-            Which hidden layer grows: 0 for the first (neuron layer ``hidden_layer + 1``).
-        n_new : int
-            How many neurons to add; they become the last ``n_new`` neurons of the layer.
-        positions : array-like of shape (n_new, position_dim), optional
-            Where to put them. By default each goes near a randomly chosen neuron of its layer,
-            at a normal offset of the median nearest-neighbour distance in that layer.
-        generator : torch.Generator, optional
-            Source of randomness; by default a generator seeded from the operating system.
-        """
-        layer = growth_layer(hidden_layer, n_new, self.layer_sizes)
-        generator = growth_generator(generator)
+    def _new_neurons(self, layer, n_new, positions, generator) -> list[torch.Tensor]:
+        """New neurons' positions, incoming rows drawn as at initialization, zero biases and
+        zero outgoing columns (see :meth:`grow_hidden`)."""
         spread = self._hidden_spreads()[layer - 1]
         new_positions = grown_positions(self.positions[layer], n_new, positions, spread, generator)
         incoming = self.weights[layer - 1]
         n_in, n_out = incoming.shape[1], incoming.shape[0] + n_new
-        limit = math.sqrt(6.0 / (n_in + n_out))
+        limit = glorot_limit(n_in, n_out)
         new_rows = torch.empty(n_new, n_in, dtype=torch.float64).uniform_(
             -limit, limit, generator=generator
         )
@@ -477,38 +342,5 @@ class PositionalMLP(nn.Module):
             )
             mean_falloff = self.falloff(distances / self.length_scale**2).mean().item()
             new_rows.div_(max(mean_falloff, MIN_MEAN_FALLOFF))
-        outgoing = self.weights[layer]
-        self.positions[layer] = appended(self.positions[layer], new_positions)
-        self.weights[layer - 1] = appended(incoming, new_rows)
-        self.biases[layer - 1] = appended(self.biases[layer - 1], torch.zeros(n_new))
-        self.weights[layer] = appended(outgoing, torch.zeros(outgoing.shape[0], n_new), dim=1)
-        sizes = list(self.layer_sizes)
-        sizes[layer] += n_new
-        self.layer_sizes = tuple(sizes)
-
-    @torch.no_grad()
-    def neuron_gradient_norms(self) -> list[torch.Tensor]:
-        """Norm of the gradient of every hidden neuron's parameters, after a backward pass.
-
-        A hidden neuron's parameters are those :meth:`select_hidden_neurons` moves together:
-        its position, incoming weight row, bias and outgoing weight column. Missing gradients
-        (frozen positions, or no backward pass yet) count as zero. For a neuron added by
-        :meth:`grow_hidden`, only the outgoing weights have a gradient at insertion: the norm
-        is how fast training it would first lower the loss.
-
-        Returns
-        -------
-        norms : list of Tensor of shape (n_k,)
-            One tensor per hidden layer, in layer order.
-        """
-        norms = []
-        for hidden in range(1, len(self.layer_sizes) - 1):
-            outgoing = self.weights[hidden].grad
-            gradients = [
-                self.positions[hidden].grad,
-                self.weights[hidden - 1].grad,
-                self.biases[hidden - 1].grad,
-                None if outgoing is None else outgoing.T,
-            ]
-            norms.append(squared_gradient_rows(gradients, self.biases[hidden - 1]).sqrt())
-        return norms
+        n_next = self.weights[layer].shape[0]
+        return [new_positions, new_rows, torch.zeros(n_new), torch.zeros(n_next, n_new)]
