@@ -11,7 +11,7 @@ from ._base import BasePositionalClassifier, BasePositionalRegressor, _Penalty
 from ._docstrings import regressor_docstring
 from ._validation import IMAGE_SHAPES, CallableFalloff
 from .falloff import FALLOFFS
-from .nn.positional import REFERENCE_HIDDEN_SPREAD, PositionalMLP
+from .nn.positional import DISTANCE_REDUCTIONS, REFERENCE_HIDDEN_SPREAD, PositionalMLP
 
 __all__ = ["PositionalMLPClassifier", "PositionalMLPRegressor"]
 
@@ -23,6 +23,7 @@ class _PositionalNetwork:
         "falloff": [StrOptions(set(FALLOFFS)), CallableFalloff()],
         "length_scale": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "distance_alpha": [Interval(Real, 0, None, closed="left")],
+        "distance_reduction": [StrOptions(set(DISTANCE_REDUCTIONS))],
         "position_dim": [Interval(Integral, 1, None, closed="left")],
         "input_layout": [
             StrOptions({"even", "auto", "grid", "line", "sphere", "random"}),
@@ -45,6 +46,7 @@ class _PositionalNetwork:
         "hidden_spread",
         "trainable_positions",
         "activation",
+        "distance_reduction",
     )
 
     def _build_module(self, n_features, n_outputs, generator, params=None):
@@ -60,6 +62,8 @@ class _PositionalNetwork:
             output_layout=params["output_layout"],
             hidden_spread=params["hidden_spread"],
             trainable_positions=params["trainable_positions"],
+            # Networks saved before distance_reduction existed were trained with the layer mean.
+            distance_reduction=params.get("distance_reduction", "layer_mean"),
             generator=generator,
         )
 
@@ -81,6 +85,7 @@ class _PositionalNetwork:
         length_scale="auto",
         alpha=1e-4,
         distance_alpha=0.01,
+        distance_reduction="layer_mean",
         position_dim=2,
         input_layout="even",
         input_shape=None,
@@ -118,6 +123,7 @@ class _PositionalNetwork:
         self.length_scale = length_scale
         self.alpha = alpha
         self.distance_alpha = distance_alpha
+        self.distance_reduction = distance_reduction
         self.position_dim = position_dim
         self.input_layout = input_layout
         self.input_shape = input_shape
@@ -416,6 +422,7 @@ class PositionalMLPRegressor(_PositionalNetwork, BasePositionalRegressor):
         length_scale="auto",
         alpha=1e-4,
         distance_alpha=0.01,
+        distance_reduction="layer_mean",
         position_dim=2,
         input_layout="even",
         input_shape=None,
@@ -455,6 +462,7 @@ class PositionalMLPRegressor(_PositionalNetwork, BasePositionalRegressor):
             length_scale=length_scale,
             alpha=alpha,
             distance_alpha=distance_alpha,
+            distance_reduction=distance_reduction,
             position_dim=position_dim,
             input_layout=input_layout,
             input_shape=input_shape,
