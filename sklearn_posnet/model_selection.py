@@ -92,7 +92,9 @@ def shortest_wiring_within(
     refit : callable
         ``refit(cv_results) -> int``, the index of the chosen candidate, for the ``refit``
         parameter of :class:`~sklearn.model_selection.GridSearchCV` (whose ``best_index_``,
-        ``best_params_`` and ``best_estimator_`` then follow it; ``best_score_`` is not set).
+        ``best_params_`` and ``best_estimator_`` then follow it; as for every callable
+        ``refit``, the search sets no ``best_score_`` and its ``score`` is not available:
+        score ``best_estimator_``).
 
     Examples
     --------

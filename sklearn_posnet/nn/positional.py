@@ -395,9 +395,8 @@ class PositionalMLP(nn.Module):
             for layer in range(self.n_layers)
         ]
         if self.distance_reduction == "sum":
-            return sum(
-                penalty * weight.numel() for penalty, weight in zip(per_layer, self.weights, strict=True)
-            )
+            sizes = [weight.numel() for weight in self.weights]
+            return sum(penalty * size for penalty, size in zip(per_layer, sizes, strict=True))
         return sum(per_layer) / len(per_layer)
 
     def extra_repr(self) -> str:
