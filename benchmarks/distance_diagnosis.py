@@ -56,8 +56,9 @@ COLUMNS = [
     "model", "distance_reduction", "distance_alpha", "seed", "test_accuracy", "wiring_cost",
     "mcl_inputs", "mcl_outputs", "data_loss", "l2_term", "distance_term",
     "grad_data_w_in", "grad_data_w_out", "grad_data_pos", "grad_l2_w_in", "grad_l2_w_out",
-    "grad_l2_pos", "grad_dist_w_in", "grad_dist_w_out", "grad_dist_pos", "ratio_w_in", "ratio_w_out",
-    "ratio_pos", "hidden_radius_start", "hidden_radius_end", "displacement", "displacement_bound",
+    "grad_l2_pos", "grad_dist_w_in", "grad_dist_w_out", "grad_dist_pos", "ratio_w_in",
+    "ratio_w_out", "ratio_pos", "hidden_radius_start", "hidden_radius_end", "displacement",
+    "displacement_bound",
 ]  # fmt: skip
 
 
@@ -218,16 +219,16 @@ def write(stem, rows, geometry, dead, args, argv, n_train, steps):
         writer.writerows(rows)
     key = ["model", "distance_reduction", "distance_alpha", "seed"]
     sections = [
-        ("Response", key + ["test_accuracy", "wiring_cost", "mcl_inputs", "mcl_outputs"]),
-        ("Scale of the terms on one batch", key + ["data_loss", "l2_term", "distance_term"]),
+        ("Response", [*key, "test_accuracy", "wiring_cost", "mcl_inputs", "mcl_outputs"]),
+        ("Scale of the terms on one batch", [*key, "data_loss", "l2_term", "distance_term"]),
         (
             "RMS gradients on one batch (data, L2, distance) and the ratio distance / data",
-            key + [c for c in COLUMNS if c.startswith(("grad_", "ratio_"))],
+            [*key, *(c for c in COLUMNS if c.startswith(("grad_", "ratio_")))],
         ),
         (
             "Hidden positions (mean |p|: the input grid reaches 2.8, the outputs sit at 5)",
-            key + ["hidden_radius_start", "hidden_radius_end", "displacement",
-                   "displacement_bound"],
+            [*key, "hidden_radius_start", "hidden_radius_end", "displacement",
+             "displacement_bound"],
         ),
     ]  # fmt: skip
     text = [
