@@ -15,6 +15,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_posnet import ParticleNetworkClassifier, PositionalMLPClassifier
+from sklearn_posnet.spatial import wiring_cost
 
 
 @pytest.fixture(scope="module")
@@ -258,6 +259,19 @@ def test_the_default_penalty_is_the_per_connection_sum():
     estimator = PositionalMLPClassifier()
     assert estimator.distance_reduction == "sum"
     assert estimator.distance_alpha == 1e-5
+
+
+def test_wiring_shortens_as_the_default_penalty_grows(all_digits):
+    X, y = all_digits
+    costs = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for distance_alpha in (0.0, 1e-5, 1e-4, 1e-3):
+            estimator = PositionalMLPClassifier(
+                (16,), distance_alpha=distance_alpha, max_iter=60, random_state=0
+            ).fit(X[:600], y[:600])
+            costs.append(wiring_cost(estimator))
+    assert np.all(np.diff(costs) < 0), costs
 
 
 def test_distance_reduction_is_validated_and_defines_the_network(small_digits):
