@@ -12,7 +12,7 @@ the script measures, on the trained network:
   RMS of its own total gradient, so this ratio is how far the penalty tilts each step);
 - **positions**: how far the hidden neurons moved (mean net displacement against the bound
   ``lr x steps`` of Adam's steps) and their mean distance from the origin, which sits between
-  the input grid (|p| <= 2.8) and the output circle (|p| = 5);
+  the input grid (out to 2.8) and the output circle (at 5);
 - **response**: test accuracy, :func:`~sklearn_posnet.spatial.wiring_cost` and the weighted
   mean connection length per layer.
 
@@ -226,7 +226,8 @@ def write(stem, rows, geometry, dead, args, argv, n_train, steps):
             [*key, *(c for c in COLUMNS if c.startswith(("grad_", "ratio_")))],
         ),
         (
-            "Hidden positions (mean |p|: the input grid reaches 2.8, the outputs sit at 5)",
+            "Hidden positions (mean distance from the origin: the input grid reaches 2.8, "
+            "the outputs sit at 5)",
             [*key, "hidden_radius_start", "hidden_radius_end", "displacement",
              "displacement_bound"],
         ),
