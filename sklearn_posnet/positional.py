@@ -197,16 +197,17 @@ class PositionalMLPClassifier(_PositionalNetwork, BasePositionalClassifier):
         Strength of the distance-weighted penalty on the raw weights, ``distance_alpha *
         sum(d**2 * w**2)`` over every connection with the default ``distance_reduction``:
         the knob that trades accuracy for short wiring. On MNIST (784-128-10, 30,000 images,
-        10 epochs) the wiring cost falls steadily from 0 to 1e-3 while the accuracy holds up to
-        about 1e-4; see :ref:`choosing-distance-alpha` and the regularization path in the
-        results. The default shortens the wiring at no measured cost in accuracy.
+        10 epochs) the wiring cost falls at every step from 0 to 1e-3, to half the plain
+        network's at 1e-4, where the accuracy is 0.23 points below it; see
+        :ref:`choosing-distance-alpha`. The default shortens the wiring at no measured cost in
+        accuracy.
     distance_reduction : {"sum", "layer_mean"}, default="sum"
         How the penalty adds up ``d**2 * w**2`` over the connections. "sum" counts every
         connection once. "layer_mean" is the reference implementation's: the mean over layers
         of each layer's mean, which weighs one connection of the 10-output layer of a
         784-128-10 network as much as 78 input connections, so that the penalty barely
-        touches the input layer (91% of the wiring) and pulls the hidden neurons towards the
-        outputs; with it, ``distance_alpha=0.25`` is the paper's loss on MNIST. Until
+        touches the input layer (91% of the wiring) and mostly shrinks the output weights; with
+        it, ``distance_alpha=0.25`` is the paper's loss on MNIST. Until
         ``distance_reduction`` existed the penalty was "layer_mean" with a default
         ``distance_alpha=0.01``: pass both to get the old behaviour exactly.
     position_dim : int, default=2
