@@ -63,7 +63,7 @@ print(path.to_string(index=False, float_format="{:.3f}".format))
 # ----------------
 # Moving right to left along the curve, the wiring shortens while accuracy first holds, then
 # falls. Pick the strength at the knee: the shortest wiring whose accuracy you can still
-# accept. The default, ``1e-5``, sits at the flat end.
+# accept. The default, ``1e-4``, sits at the end of the flat part on the digits as on MNIST.
 fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
 ax.plot(path["wiring cost / plain"], path["test accuracy"], "o-", label="positional")
 for _, row in path.iterrows():

@@ -258,7 +258,7 @@ def test_distance_reduction_sets_how_the_penalty_adds_up(small_digits, reduction
 def test_the_default_penalty_is_the_per_connection_sum():
     estimator = PositionalMLPClassifier()
     assert estimator.distance_reduction == "sum"
-    assert estimator.distance_alpha == 1e-5
+    assert estimator.distance_alpha == 1e-4
 
 
 def test_wiring_shortens_as_the_default_penalty_grows(all_digits):
