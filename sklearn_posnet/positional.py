@@ -62,10 +62,28 @@ class _PositionalNetwork:
             output_layout=params["output_layout"],
             hidden_spread=params["hidden_spread"],
             trainable_positions=params["trainable_positions"],
-            # Networks saved before distance_reduction existed were trained with the layer mean.
+            # Networks saved before distance_reduction existed were trained with the layer mean
+            # (see __setstate__).
             distance_reduction=params.get("distance_reduction", "layer_mean"),
             generator=generator,
         )
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "distance_reduction" not in vars(self):
+            # Saved before distance_reduction existed, so trained with the layer mean: say so in
+            # the parameter and in the record of what the network was built with (a dict here,
+            # a read-only BuiltNetwork where the estimators keep one), so that predict, warm
+            # starts and saving again treat it as built.
+            self.distance_reduction = "layer_mean"
+            built = vars(self).get("_built_with")
+            if isinstance(built, dict):
+                built.setdefault("distance_reduction", "layer_mean")
+            built = vars(self).get("_built")
+            if built is not None and "distance_reduction" not in built.params:
+                self._built = type(built).from_params(
+                    {**built.params, "distance_reduction": "layer_mean"}
+                )
 
     @property
     def length_scale_(self) -> float:

@@ -288,6 +288,30 @@ def test_distance_reduction_is_validated_and_defines_the_network(small_digits):
     assert restored.module_.distance_reduction == "sum"
 
 
+def test_a_network_saved_before_distance_reduction_loads_as_the_layer_mean(small_digits):
+    X, y = small_digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = _small(
+            PositionalMLPClassifier, distance_reduction="layer_mean", distance_alpha=0.3
+        ).fit(X, y)
+        state = fitted.__getstate__()
+        # What an estimator saved before the parameter existed holds: neither the parameter
+        # nor its entry in the record of how the network was built.
+        del state["distance_reduction"]
+        del state["_built_with"]["distance_reduction"]
+        old = PositionalMLPClassifier.__new__(PositionalMLPClassifier)
+        old.__setstate__(state)
+        assert old.distance_reduction == "layer_mean"
+        assert old.module_.distance_reduction == "layer_mean"
+        np.testing.assert_array_equal(old.predict_proba(X), fitted.predict_proba(X))
+        for estimator in (old, fitted):  # both continue the same network the same way
+            estimator.set_params(warm_start=True, max_iter=2).fit(X, y)
+    np.testing.assert_array_equal(old.predict_proba(X), fitted.predict_proba(X))
+    again = pickle.loads(pickle.dumps(old))
+    assert again.get_params()["distance_reduction"] == "layer_mean"
+
+
 def test_training_moves_hidden_positions_only(small_digits):
     X, y = small_digits
     estimator = _small(PositionalMLPClassifier, max_iter=3)
