@@ -84,10 +84,11 @@ def make_model(kind: str, particle_dim, hidden: tuple, seed: int, args):
             hidden, falloff="none", distance_alpha=0.0, alpha=0.0, trainable_positions="none",
             **shared,
         )  # fmt: skip
-    # The reference implementation's geometry (the defaults fit the length scale instead).
+    # The reference implementation's geometry and loss (the defaults fit the length scale
+    # instead and sum the distance penalty over connections).
     return PositionalMLPClassifier(
-        hidden, distance_alpha=0.25, alpha=0.0, length_scale=1.0, input_layout="auto",
-        output_layout="circle", **shared,
+        hidden, distance_alpha=0.25, distance_reduction="layer_mean", alpha=0.0,
+        length_scale=1.0, input_layout="auto", output_layout="circle", **shared,
     )  # fmt: skip
 
 

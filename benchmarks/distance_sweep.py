@@ -1,6 +1,7 @@
 """Accuracy against spatial structure on MNIST: a sweep of ``distance_alpha``.
 
 The positional model 784-128-10 at its defaults (``length_scale="auto"``, inverse square, 2-D)
+with the reference's penalty (``distance_reduction="layer_mean"``, the default until issue 26)
 for each ``distance_alpha``, and the plain MLP at the same topology
 (``falloff="none", distance_alpha=0, trainable_positions="none"``) as the reference point. Each
 row gives the test accuracy and :func:`~sklearn_posnet.spatial.mean_connection_length` (the
@@ -41,7 +42,11 @@ def make_model(model: str, distance_alpha: float, seed: int, args):
         return PositionalMLPClassifier(
             falloff="none", distance_alpha=0.0, trainable_positions="none", **shared
         )
-    return PositionalMLPClassifier(distance_alpha=distance_alpha, **shared)
+    # The penalty as it was when this sweep was committed: the reference's layer mean (the
+    # default then). benchmarks/regularization_path.py sweeps the per-connection sum.
+    return PositionalMLPClassifier(
+        distance_alpha=distance_alpha, distance_reduction="layer_mean", **shared
+    )
 
 
 def main(argv=None) -> None:

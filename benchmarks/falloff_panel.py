@@ -2,7 +2,9 @@
 
 For the positional model, every named falloff x ``position_dim`` in {1, 2, 3}; for the particle
 model, every falloff x ``particle_dim`` in {1, 2, 3, 4}; each at the estimator's defaults
-(``falloff`` and the dimension aside), after a ``StandardScaler`` in a ``Pipeline``, on
+(``falloff`` and the dimension aside; the positional penalty that of the defaults before issue
+26, ``distance_alpha=0.01, distance_reduction="layer_mean"``, with which the tables were made),
+after a ``StandardScaler`` in a ``Pipeline``, on
 scikit-learn's bundled classification data (iris, wine, breast_cancer, digits) and two synthetic
 sets (``make_classification``, ``make_moons``), 30% stratified test split per seed. The
 references, on the same splits:
@@ -58,6 +60,9 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from sklearn_posnet import ParticleNetworkClassifier, PositionalMLPClassifier  # noqa: E402
 
+#: The positional penalty of the committed tables: the defaults before issue 26.
+PENALTY_BEFORE_ISSUE_26 = {"distance_alpha": 0.01, "distance_reduction": "layer_mean"}
+
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 FALLOFFS = ("inverse_square", "gaussian", "exponential", "none")
 POSITION_DIMS = (1, 2, 3)
@@ -95,7 +100,8 @@ def configurations(max_iter: int | None):
             yield (
                 "positional", f"positional d={dim}", dim, falloff,
                 lambda seed, n, k, dim=dim, falloff=falloff: PositionalMLPClassifier(
-                    falloff=falloff, position_dim=dim, random_state=seed, **extra
+                    falloff=falloff, position_dim=dim, random_state=seed,
+                    **PENALTY_BEFORE_ISSUE_26, **extra,
                 ),
             )  # fmt: skip
     for dim in PARTICLE_DIMS:

@@ -13,11 +13,13 @@ of epochs (one ``partial_fit`` call each, so that no arm stops early):
 - small: the starting quarter throughout (what growth starts from).
 
 Families: ``PositionalMLPClassifier`` and ``ParticleNetworkClassifier`` with their default
-parameters. Datasets: scikit-learn's digits (1,347 train / 450 test, one fixed stratified
-split) and an MNIST subset (the first ``--mnist-train`` training images, the 10,000 test
-images), skipped when the files are missing. Reported: test accuracy, trainable parameters,
-:func:`sklearn_posnet.spatial.wiring_cost` and :func:`~sklearn_posnet.spatial.modularity`
-(Louvain, seeded) of the final network, and the training time.
+parameters (the positional one with the penalty of its defaults before issue 26,
+``distance_alpha=0.01, distance_reduction="layer_mean"``). Datasets: scikit-learn's digits
+(1,347 train / 450 test, one fixed stratified split) and an MNIST subset (the first
+``--mnist-train`` training images, the 10,000 test images), skipped when the files are
+missing. Reported: test accuracy, trainable parameters, :func:`sklearn_posnet.spatial.wiring_cost`
+and :func:`~sklearn_posnet.spatial.modularity` (Louvain, seeded) of the final network, and the
+training time.
 
 Quick:  python benchmarks/growth_experiment.py --quick
 Full:   OMP_NUM_THREADS=1 python benchmarks/growth_experiment.py --seeds 0 1 2
@@ -78,6 +80,8 @@ def train(family: str, arm: str, hidden: int, epochs: int, seed: int, data_, arg
     X_train, y_train, X_test, y_test = data_
     start_size = hidden if arm == "full" else hidden // 4
     estimator = FAMILIES[family](hidden_layer_sizes=(start_size,), random_state=seed)
+    if family == "positional":  # the defaults of the committed results (before issue 26)
+        estimator.set_params(**common.PENALTY_BEFORE_ISSUE_26)
     estimator.set_params(device=args.device)
     schedule = growth_epochs(epochs) if arm.startswith("grown") else []
     guide = {"X": X_train, "y": y_train} if arm == "grown_gradient" else {}

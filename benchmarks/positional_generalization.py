@@ -60,10 +60,11 @@ def make_model(model: str, alpha: float, seed: int, args):
         device=args.device,
     )
     if model == "positional":
-        # The reference implementation's geometry (the defaults fit the length scale instead).
+        # The reference implementation's geometry and loss (the defaults fit the length scale
+        # instead and sum the distance penalty over connections).
         return PositionalMLPClassifier(
-            distance_alpha=0.25, alpha=0.0, length_scale=1.0, input_layout="auto",
-            output_layout="circle", **shared,
+            distance_alpha=0.25, distance_reduction="layer_mean", alpha=0.0,
+            length_scale=1.0, input_layout="auto", output_layout="circle", **shared,
         )  # fmt: skip
     return PositionalMLPClassifier(
         falloff="none", distance_alpha=0.0, alpha=alpha, trainable_positions="none", **shared

@@ -79,7 +79,8 @@ def make_model(family: str, strength: float, seed: int, args):
     shared.update(solver="adam", learning_rate_init=1e-3)
     if family == "positional":
         return PositionalMLPClassifier(
-            distance_alpha=strength, alpha=0.0, length_scale=1.0, input_layout="auto",
+            distance_alpha=strength, distance_reduction="layer_mean", alpha=0.0,
+            length_scale=1.0, input_layout="auto",
             output_layout="circle", **shared,
         )  # fmt: skip
     return PositionalMLPClassifier(

@@ -8,8 +8,9 @@ R^2 is on the original scale). All train with Adam for at most ``--epochs`` epoc
 the training loss (``tol``, ``n_iter_no_change``: the default) and ``early_stopping=True`` (10%
 of the training rows held out, the parameters of the best epoch kept). Models:
 
-- positional: ``PositionalMLPRegressor`` with its defaults (inverse-square falloff,
-  ``distance_alpha=0.01``, 2-D positions);
+- positional: ``PositionalMLPRegressor`` with its defaults (inverse-square falloff, 2-D
+  positions) but the penalty of the defaults before issue 26 (``distance_alpha=0.01``,
+  ``distance_reduction="layer_mean"``), with which the committed table was made;
 - particle: ``ParticleNetworkRegressor`` with its defaults but Adam and
   ``batch_size="auto"``, as the others;
 - falloff none: ``PositionalMLPRegressor(falloff="none", distance_alpha=0)``, a plain MLP
@@ -71,7 +72,7 @@ def model(name: str, hidden: int, epochs: int, seed: int, early_stopping: bool):
         "random_state": seed,
     }
     if name == "positional":
-        return PositionalMLPRegressor(**common_params)
+        return PositionalMLPRegressor(**common.PENALTY_BEFORE_ISSUE_26, **common_params)
     if name == "particle":
         return ParticleNetworkRegressor(solver="adam", batch_size="auto", **common_params)
     if name == "falloff none":

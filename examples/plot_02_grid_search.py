@@ -36,7 +36,7 @@ classifier = PositionalMLPClassifier(
 pipeline = make_pipeline(MinMaxScaler(), classifier)
 step = "positionalmlpclassifier__"
 falloffs = ["inverse_square", "exponential", "gaussian", "none"]
-distance_alphas = [0.0, 0.03, 0.3]
+distance_alphas = [0.0, 1e-4, 1e-3]
 param_grid = {f"{step}falloff": falloffs, f"{step}distance_alpha": distance_alphas}
 search = GridSearchCV(pipeline, param_grid, cv=3).fit(X_train, y_train)
 

@@ -24,7 +24,7 @@ X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0)
 amounts = np.linspace(0.0, 0.9, 10)
 
 fig, ax = plt.subplots(figsize=(6, 4))
-for distance_alpha in (0.0, 0.1):
+for distance_alpha in (0.0, 1e-4):
     clf = PositionalMLPClassifier(
         (64,), distance_alpha=distance_alpha, max_iter=100, random_state=0
     ).fit(X_train, y_train)

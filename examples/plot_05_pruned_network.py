@@ -23,7 +23,7 @@ from sklearn_posnet.pruning import prune
 
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0)
-clf = PositionalMLPClassifier((32, 16), distance_alpha=0.1, max_iter=100, random_state=0)
+clf = PositionalMLPClassifier((32, 16), distance_alpha=1e-4, max_iter=100, random_state=0)
 clf.fit(X_train, y_train)
 
 pruned = prune(clf, amount=0.25)  # a quarter of the 48 hidden neurons, ranked together

@@ -32,7 +32,7 @@ X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(X / 16, y, stratify=y, random_state=0)
 common = dict(hidden_layer_sizes=(32,), max_iter=150, random_state=0)
 models = {
-    "positional": PositionalMLPClassifier(distance_alpha=0.1, **common),
+    "positional": PositionalMLPClassifier(distance_alpha=1e-4, **common),
     # The same network without falloff or penalty: a plain MLP whose neurons sit where the
     # positional network's started (same random_state), and never move.
     "plain MLP": PositionalMLPClassifier(falloff="none", distance_alpha=0.0, **common),

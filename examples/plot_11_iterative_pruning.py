@@ -30,7 +30,7 @@ from sklearn_posnet.pruning import NeuronPruner
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(X / 16, y, stratify=y, random_state=0)
 clf = PositionalMLPClassifier(
-    (64, 32), distance_alpha=0.1, batch_size=64, max_iter=100, random_state=0
+    (64, 32), distance_alpha=1e-4, batch_size=64, max_iter=100, random_state=0
 )
 clf.fit(X_train, y_train)
 print(f"unpruned: {clf.n_parameters_} parameters, test accuracy {clf.score(X_test, y_test):.3f}")

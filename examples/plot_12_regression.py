@@ -65,7 +65,7 @@ ax.legend()
 # Friedman's function uses only the first five features, and the distance penalty makes
 # connections to the other five cost without helping: the first five inputs carry more of
 # the effective weight (printed below), and the strongest connections (drawn) start there;
-# x9 sits about as close to the output as x1 and carries half its weight.
+# x9 sits about as close to the output as x1 and carries about a third of its weight.
 regressor = models["PositionalMLPRegressor"].regressor_[-1]
 ax = plot_network(regressor, top_k=60)
 inputs = regressor.module_.positions[0].detach().numpy()

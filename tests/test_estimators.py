@@ -15,6 +15,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_posnet import ParticleNetworkClassifier, PositionalMLPClassifier
+from sklearn_posnet.spatial import wiring_cost
 
 
 @pytest.fixture(scope="module")
@@ -214,6 +215,101 @@ def test_distance_alpha_adds_the_modules_distance_penalty(small_digits):
     expected += 0.3 * float(module.distance_penalty())
     got = estimator.net_.train_step_single(batch)["loss"].item()
     assert got == pytest.approx(expected, rel=1e-6)
+
+
+def _numpy_distance_terms(module):
+    """Per layer, ``sum(d**2 * w**2)`` and its number of connections, in float64."""
+    terms = []
+    for layer, weight in enumerate(module.weights):
+        p_out = module.positions[layer + 1].detach().double().numpy()
+        p_in = module.positions[layer].detach().double().numpy()
+        d2 = ((p_out[:, None, :] - p_in[None, :, :]) ** 2).sum(-1)
+        terms.append(((d2 * weight.detach().double().numpy() ** 2).sum(), weight.numel()))
+    return terms
+
+
+@pytest.mark.parametrize("reduction", ["sum", "layer_mean"])
+def test_distance_reduction_sets_how_the_penalty_adds_up(small_digits, reduction):
+    X, y = small_digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator = _small(
+            PositionalMLPClassifier,
+            hidden_layer_sizes=(16, 8),
+            alpha=0.0,
+            distance_alpha=0.3,
+            distance_reduction=reduction,
+            max_iter=1,
+        ).fit(X, y)
+    module = estimator.module_
+    assert module.distance_reduction == reduction
+    terms = _numpy_distance_terms(module)
+    if reduction == "sum":
+        penalty = sum(total for total, _ in terms)
+    else:  # the reference's: the mean over layers of each layer's mean
+        penalty = np.mean([total / count for total, count in terms])
+    batch = _training_batch(estimator, X[:10], y[:10])
+    expected = float(torch.nn.functional.cross_entropy(module(batch[0]), batch[1]))
+    expected += 0.3 * penalty
+    got = estimator.net_.train_step_single(batch)["loss"].item()
+    assert got == pytest.approx(expected, rel=1e-5)
+
+
+def test_the_default_penalty_is_the_per_connection_sum():
+    estimator = PositionalMLPClassifier()
+    assert estimator.distance_reduction == "sum"
+    assert estimator.distance_alpha == 1e-4
+
+
+def test_wiring_shortens_as_the_default_penalty_grows(all_digits):
+    X, y = all_digits
+    costs = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for distance_alpha in (0.0, 1e-5, 1e-4, 1e-3):
+            estimator = PositionalMLPClassifier(
+                (16,), distance_alpha=distance_alpha, max_iter=60, random_state=0
+            ).fit(X[:600], y[:600])
+            costs.append(wiring_cost(estimator))
+    assert np.all(np.diff(costs) < 0), costs
+
+
+def test_distance_reduction_is_validated_and_defines_the_network(small_digits):
+    X, y = small_digits
+    with pytest.raises(ValueError, match="distance_reduction"):
+        _small(PositionalMLPClassifier, distance_reduction="mean").fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator = _small(PositionalMLPClassifier, max_iter=1, warm_start=True).fit(X, y)
+        estimator.set_params(distance_reduction="layer_mean")
+        with pytest.raises(ValueError, match="distance_reduction"):
+            estimator.fit(X, y)
+        restored = pickle.loads(pickle.dumps(estimator.set_params(distance_reduction="sum")))
+    assert restored.module_.distance_reduction == "sum"
+
+
+def test_a_network_saved_before_distance_reduction_loads_as_the_layer_mean(small_digits):
+    X, y = small_digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = _small(
+            PositionalMLPClassifier, distance_reduction="layer_mean", distance_alpha=0.3
+        ).fit(X, y)
+        state = fitted.__getstate__()
+        # What an estimator saved before the parameter existed holds: neither the parameter
+        # nor its entry in the record of how the network was built.
+        del state["distance_reduction"]
+        del state["_built_with"]["distance_reduction"]
+        old = PositionalMLPClassifier.__new__(PositionalMLPClassifier)
+        old.__setstate__(state)
+        assert old.distance_reduction == "layer_mean"
+        assert old.module_.distance_reduction == "layer_mean"
+        np.testing.assert_array_equal(old.predict_proba(X), fitted.predict_proba(X))
+        for estimator in (old, fitted):  # both continue the same network the same way
+            estimator.set_params(warm_start=True, max_iter=2).fit(X, y)
+    np.testing.assert_array_equal(old.predict_proba(X), fitted.predict_proba(X))
+    again = pickle.loads(pickle.dumps(old))
+    assert again.get_params()["distance_reduction"] == "layer_mean"
 
 
 def test_training_moves_hidden_positions_only(small_digits):

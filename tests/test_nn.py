@@ -75,6 +75,25 @@ def test_raw_weights_are_glorot_divided_by_mean_falloff():
         assert np.abs(rescaled).max() > 0.9 * limit  # drawn across the whole range
 
 
+def test_distance_penalty_sum_adds_every_connection_once():
+    net = PositionalMLP([16, 7, 5, 3], distance_reduction="sum", generator=_seeded())
+    total = 0.0
+    for layer in range(net.n_layers):
+        p_in = net.positions[layer].detach().double().numpy()
+        p_out = net.positions[layer + 1].detach().double().numpy()
+        w = net.weights[layer].detach().double().numpy()
+        total += (_numpy_squared_distances(p_out, p_in) * w**2).sum()
+    np.testing.assert_allclose(net.distance_penalty().item(), total, rtol=1e-5)
+    x = torch.randn(4, 16, generator=_seeded(1))
+    logits, penalty = net.forward_with_penalty(x, l2=0.1, distance=0.3)
+    torch.testing.assert_close(logits, net(x))
+    expected = 0.1 * net.weight_l2() + 0.3 * net.distance_penalty()
+    torch.testing.assert_close(penalty, expected, rtol=1e-5, atol=0)
+    assert "distance_reduction='sum'" in repr(net)
+    with pytest.raises(ValueError, match="distance_reduction"):
+        PositionalMLP([4, 2], distance_reduction="mean")
+
+
 def test_hidden_spread_follows_the_reference_schedule():
     net = PositionalMLP([64, 2000, 2000, 2000, 2000, 10], generator=_seeded())
     spreads = [net.positions[i].detach().std().item() for i in range(1, 5)]

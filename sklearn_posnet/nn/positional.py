@@ -25,6 +25,8 @@ REFERENCE_HIDDEN_SPREAD = (1.0, 1.5, 2.0)
 #: this: when neurons start far apart relative to the falloff (a gaussian falloff over the
 #: reference's radius-5 outputs gives about 1e-11), dividing by the mean would overflow.
 MIN_MEAN_FALLOFF = 1e-6
+#: How the distance penalty adds up over connections: see ``PositionalMLP(distance_reduction=)``.
+DISTANCE_REDUCTIONS = ("layer_mean", "sum")
 
 
 class PositionalMLP(PositionNetwork):
@@ -79,6 +81,11 @@ class PositionalMLP(PositionNetwork):
     trainable_positions : {"hidden", "all", "none"}, default="hidden"
         Which positions are learned. Input and output positions stay where the layout put them
         with "hidden", the paper's setting.
+    distance_reduction : {"layer_mean", "sum"}, default="layer_mean"
+        How :meth:`distance_penalty` adds up ``d**2 * w**2`` over the connections: "layer_mean"
+        (the reference's) takes each layer's mean, then the mean over layers, so that a
+        connection of a small layer weighs as much as ``n_l / n_k`` connections of a large one;
+        "sum" adds every connection once, whatever its layer.
     generator : torch.Generator, optional
         Source of randomness for :meth:`reset_parameters`; the global generator is never used.
 
@@ -118,6 +125,7 @@ class PositionalMLP(PositionNetwork):
         output_layout="sphere",
         hidden_spread: float | Sequence[float] = REFERENCE_HIDDEN_SPREAD,
         trainable_positions: str = "hidden",
+        distance_reduction: str = "layer_mean",
         generator: torch.Generator | None = None,
     ):
         super().__init__(layer_sizes, activation)
@@ -126,6 +134,12 @@ class PositionalMLP(PositionNetwork):
                 "trainable_positions must be 'hidden', 'all' or 'none', "
                 f"got {trainable_positions!r}."
             )
+        if distance_reduction not in DISTANCE_REDUCTIONS:
+            raise ValueError(
+                f"distance_reduction must be one of {DISTANCE_REDUCTIONS}, "
+                f"got {distance_reduction!r}."
+            )
+        self.distance_reduction = distance_reduction
         self.position_dim = int(position_dim)
         self.falloff = get_falloff(falloff)
         if not (length_scale == "auto" or float(length_scale) > 0):
@@ -280,7 +294,7 @@ class PositionalMLP(PositionNetwork):
                 self.falloff,
                 self.length_scale,
                 l2=l2,
-                distance=distance / (self.n_layers * weight.numel()),
+                distance=distance * self._distance_share(layer),
             )
             return F.linear(x, effective, self.biases[layer]), layer_penalty
 
@@ -290,11 +304,20 @@ class PositionalMLP(PositionNetwork):
         """Sum of the squared raw weights of all layers (biases excluded, as in MLPClassifier)."""
         return sum(weight.square().sum() for weight in self.weights)
 
-    def distance_penalty(self) -> torch.Tensor:
-        r"""Distance-weighted penalty: the mean over layers of :math:`\operatorname{mean}(d^2 w^2)`.
+    def _distance_share(self, layer: int) -> float:
+        """What one connection of ``layer`` contributes to :meth:`distance_penalty`, per unit of
+        ``d**2 * w**2``: the one place where ``distance_reduction`` is applied."""
+        if self.distance_reduction == "sum":
+            return 1.0
+        return 1.0 / (self.n_layers * self.weights[layer].numel())
 
-        Distances are the raw ones (not divided by the length scale), as in the reference, whose
-        loss adds ``(1/24) * sum over its 6 layers`` of this mean: ``distance_alpha=0.25`` there.
+    def distance_penalty(self) -> torch.Tensor:
+        r"""Distance-weighted penalty on the raw weights, reduced by ``distance_reduction``.
+
+        With "layer_mean", the mean over layers of :math:`\operatorname{mean}(d^2 w^2)`; with
+        "sum", :math:`\sum_{l,i,j} d_{l,ij}^2 W_{l,ij}^2`. Distances are the raw ones (not
+        divided by the length scale), as in the reference, whose loss adds ``(1/24) * sum over
+        its 6 layers`` of the layer mean: ``distance_alpha=0.25`` with "layer_mean".
         """
         per_layer = [
             fused_distance_penalty(
@@ -302,6 +325,9 @@ class PositionalMLP(PositionNetwork):
             )
             for layer in range(self.n_layers)
         ]
+        if self.distance_reduction == "sum":
+            sizes = [weight.numel() for weight in self.weights]
+            return sum(penalty * size for penalty, size in zip(per_layer, sizes, strict=True))
         return sum(per_layer) / len(per_layer)
 
     def extra_repr(self) -> str:
@@ -309,7 +335,8 @@ class PositionalMLP(PositionNetwork):
         return (
             f"layer_sizes={sizes}, position_dim={self.position_dim}, "
             f"falloff={self.falloff.name!r}, length_scale={self.length_scale:g}, "
-            f"activation={self.activation!r}, trainable_positions={self.trainable_positions!r}"
+            f"activation={self.activation!r}, trainable_positions={self.trainable_positions!r}, "
+            f"distance_reduction={self.distance_reduction!r}"
         )
 
     # ------------------------------------------------------------ hidden-neuron layout

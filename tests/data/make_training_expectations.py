@@ -32,12 +32,14 @@ def expectations_path() -> Path:
 
 #: The geometry the positional cases were made with (the defaults at 90b5a54).
 REFERENCE_GEOMETRY = {"length_scale": 1.0, "input_layout": "auto", "output_layout": "circle"}
+#: The distance penalty the positional cases were made with (the defaults before issue 26).
+PENALTY = {"distance_alpha": 0.01, "distance_reduction": "layer_mean"}
 
 #: name -> (class, parameters): every fit on the first 400 digits scaled to [0, 1].
 CASES = {
     "positional": (
         PositionalMLPClassifier,
-        {"hidden_layer_sizes": (16,), "max_iter": 6, **REFERENCE_GEOMETRY},
+        {"hidden_layer_sizes": (16,), "max_iter": 6, **REFERENCE_GEOMETRY, **PENALTY},
     ),
     "vanilla": (
         PositionalMLPClassifier,
@@ -51,7 +53,13 @@ CASES = {
     ),
     "positional_early_stopping": (
         PositionalMLPClassifier,
-        {"hidden_layer_sizes": (16,), "early_stopping": True, "max_iter": 8, **REFERENCE_GEOMETRY},
+        {
+            "hidden_layer_sizes": (16,),
+            "early_stopping": True,
+            "max_iter": 8,
+            **REFERENCE_GEOMETRY,
+            **PENALTY,
+        },
     ),
     "positional_sgd_plateau": (
         PositionalMLPClassifier,
@@ -62,6 +70,7 @@ CASES = {
             "n_iter_no_change": 2,
             "max_iter": 50,
             **REFERENCE_GEOMETRY,
+            **PENALTY,
         },
     ),
     "particle": (ParticleNetworkClassifier, {"hidden_layer_sizes": (16,), "max_iter": 6}),
