@@ -7,17 +7,31 @@ raises scikit-learn's :class:`~sklearn.utils._param_validation.InvalidParameterE
 
 from __future__ import annotations
 
+import functools
+import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn import get_config
 from sklearn.utils._param_validation import InvalidParameterError, Options
 
-from .falloff import FALLOFFS, get_falloff
+from .falloff import FALLOFFS, Falloff
 
-__all__ = ["DEVICES", "IMAGE_SHAPES", "CallableFalloff", "Satisfying", "check_label_types"]
+__all__ = [
+    "DEVICES",
+    "HIDDEN_LAYER_SIZES",
+    "HIDDEN_SPREADS",
+    "IMAGE_SHAPES",
+    "CallableFalloff",
+    "Satisfying",
+    "SequenceOf",
+    "check_float32_range",
+    "check_label_types",
+    "validated_every_call",
+]
 
 
 class Satisfying(Options):
@@ -40,14 +54,6 @@ class Satisfying(Options):
         return self.description
 
 
-def _is_image_shape(value) -> bool:
-    return (
-        isinstance(value, tuple)
-        and len(value) >= 1
-        and all(isinstance(n, Integral) and not isinstance(n, bool) and n >= 1 for n in value)
-    )
-
-
 def _is_supported_device(value) -> bool:
     if isinstance(value, torch.device):
         return value.type in ("cpu", "cuda") and (value.index is None or value.index >= 0)
@@ -60,21 +66,156 @@ def _is_supported_device(value) -> bool:
         return False
 
 
+class SequenceOf(Satisfying):
+    """A tuple (or, with ``kinds``, a list or 1-D array) whose every element satisfies
+    ``element``; a value of such a kind with a bad element raises an InvalidParameterError that
+    names the parameter ``name``, the element's index and its value (scikit-learn's message
+    could only repeat the whole value).
+
+    ``scalar`` also accepts a single element in place of the sequence; ``allow_empty`` an
+    empty sequence.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        element: Callable[[object], bool],
+        element_description: str,
+        description: str,
+        examples: set,
+        *,
+        kinds: tuple = (tuple,),
+        scalar: bool = False,
+        allow_empty: bool = False,
+    ):
+        super().__init__(element, description, examples)
+        self.name = name
+        self.element = element
+        self.element_description = element_description
+        self.kinds = kinds
+        self.scalar = scalar
+        self.allow_empty = allow_empty
+
+    def is_satisfied_by(self, val) -> bool:
+        if isinstance(val, (str, bytes)):
+            return False
+        if self.scalar and not isinstance(val, self.kinds) and self.element(val):
+            return True
+        if not isinstance(val, self.kinds):
+            return False
+        if isinstance(val, np.ndarray) and val.ndim != 1:
+            return False
+        if len(val) == 0:
+            if self.allow_empty:
+                return True
+            raise InvalidParameterError(
+                f"The {self.name!r} parameter must be {self.description}; got an empty "
+                f"{type(val).__name__}."
+            )
+        for index, item in enumerate(val):
+            if not self.element(item):
+                raise InvalidParameterError(
+                    f"The {self.name!r} parameter must be {self.description}; its element "
+                    f"{index} is {item!r} ({type(item).__name__}), which is not "
+                    f"{self.element_description}. Got {val!r}."
+                )
+        return True
+
+
+def _is_positive_int(value) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool) and value >= 1
+
+
+def _is_finite_non_negative(value) -> bool:
+    return (
+        isinstance(value, Real)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )
+
+
 #: ``input_shape``: a tuple of positive ints, e.g. ``(28, 28)``.
-IMAGE_SHAPES = Satisfying(_is_image_shape, "a tuple of positive ints such as (28, 28)", {(8, 8)})
+IMAGE_SHAPES = SequenceOf(
+    "input_shape",
+    _is_positive_int,
+    "an int >= 1",
+    "a tuple of positive ints such as (28, 28)",
+    {(8, 8)},
+)
+#: ``hidden_layer_sizes``: an int >= 1, or a sequence of them (one per hidden layer; empty for
+#: none, as MLPClassifier allows).
+HIDDEN_LAYER_SIZES = SequenceOf(
+    "hidden_layer_sizes",
+    _is_positive_int,
+    "an int >= 1",
+    "an int >= 1 or a sequence of ints >= 1 (one per hidden layer)",
+    {(10,)},
+    kinds=(Sequence, np.ndarray),
+    scalar=True,
+    allow_empty=True,
+)
+#: ``hidden_spread``: a finite float >= 0, or a non-empty sequence of them (per hidden layer).
+HIDDEN_SPREADS = SequenceOf(
+    "hidden_spread",
+    _is_finite_non_negative,
+    "a finite number >= 0",
+    "a finite number >= 0 or a non-empty tuple of them (one per hidden layer)",
+    {1.0, (1.0, 1.5)},
+    kinds=(Sequence, np.ndarray),
+    scalar=True,
+)
 #: ``device``: the devices the estimators train on.
 DEVICES = Satisfying(
     _is_supported_device, "'cpu', 'cuda', 'cuda:N' or a torch.device of those", {"cpu"}
 )
 
-# Squared distances a callable falloff is tried on (not square, so a transpose shows).
-_PROBE = torch.tensor([[0.0, 0.25], [1.0, 4.0], [9.0, 100.0]])
+# Distances a callable falloff is tried on (not square, so a transpose shows; 0 included, where
+# 1/d-like falloffs are infinite).
+_PROBE = [[0.0, 0.5], [1.0, 2.0], [3.0, 10.0]]
+
+
+def _falloff_problem(falloff) -> str | None:
+    """What is wrong with the callable ``falloff`` (None for nothing): it is tried on float32
+    and float64 distances that require a gradient, as training and prediction call it."""
+    for dtype in (torch.float32, torch.float64):
+        distances = torch.tensor(_PROBE, dtype=dtype, requires_grad=True)
+        try:
+            output = falloff(distances)
+        except Exception as error:  # the user's code: report whatever it raised
+            return (
+                f"it raised {type(error).__name__}: {error} (it must compute with torch "
+                "operations on the tensor it gets, e.g. lambda d: 1 / (1 + d**2))"
+            )
+        if not isinstance(output, torch.Tensor):
+            return (
+                f"it returned a {type(output).__name__}; return a torch tensor computed from "
+                "the distances with torch operations"
+            )
+        if output.dtype != dtype:
+            return (
+                f"for {dtype} distances it returned a tensor of dtype {output.dtype}; return "
+                "the distances' dtype (compute from d with torch operations, or end with "
+                ".to(d.dtype))"
+            )
+        if output.shape != distances.shape:
+            return (
+                f"for distances of shape {tuple(distances.shape)} it returned a tensor of shape "
+                f"{tuple(output.shape)}; return one value per distance (nothing is broadcast)"
+            )
+        if not torch.isfinite(output).all():
+            return (
+                f"it returned NaN or infinity for distances in {_PROBE} (0 included); return "
+                "finite values for every distance >= 0, e.g. 1 / (1 + d**2) rather than 1 / d"
+            )
+    return None
 
 
 class CallableFalloff(Satisfying):
-    """A callable falloff: one that maps a tensor of distances to a floating-point tensor of the
-    same shape. A callable that does not raises an InvalidParameterError saying what it
-    returned (scikit-learn's message could only repeat "a callable")."""
+    """A callable falloff: one that maps a tensor of distances to a finite tensor of the same
+    shape and dtype, with torch operations. A callable that does not raises an
+    InvalidParameterError saying what it returned and what to return (scikit-learn's message
+    could only repeat "a callable")."""
 
     def __init__(self):
         super().__init__(callable, "a callable", {FALLOFFS["gaussian"]})
@@ -82,14 +223,51 @@ class CallableFalloff(Satisfying):
     def is_satisfied_by(self, val) -> bool:
         if not callable(val):
             return False
-        try:
-            get_falloff(val)(_PROBE)
-        except (TypeError, ValueError) as error:
+        if isinstance(val, Falloff):
+            return True
+        problem = _falloff_problem(val)
+        if problem is not None:
             raise InvalidParameterError(
                 f"The 'falloff' parameter must be one of {sorted(FALLOFFS)} or a callable that "
-                f"maps a tensor of distances to a tensor of the same shape: {error}"
-            ) from None
+                "maps a tensor of distances d >= 0 to a finite tensor of the same shape and "
+                f"dtype; the callable {getattr(val, '__name__', type(val).__name__)!r} does "
+                f"not: {problem}."
+            )
         return True
+
+
+def check_float32_range(array: np.ndarray, name: str, advice: str) -> None:
+    """Raise a ValueError when finite values of ``array`` lie beyond float32's range, in which the
+    network trains (they would become infinite there, and training diverge for no visible
+    reason); ``advice`` says what to scale and how."""
+    if array.dtype.kind != "f" or array.dtype.itemsize <= 4:
+        return
+    largest = float(np.abs(array).max(initial=0.0))
+    if largest > float(np.finfo(np.float32).max):
+        raise ValueError(
+            f"{name} holds values up to {largest:.3g}, beyond float32's range, in which the "
+            f"network trains. {advice}"
+        )
+
+
+def validated_every_call(method):
+    """Validate the parameters on every call of ``method`` (a ``partial_fit``, under
+    ``_fit_context``).
+
+    scikit-learn's ``_fit_context`` skips validating them when ``partial_fit`` continues a
+    fitted estimator (to save the time), and only then does this; this package reads them on every call (the thread
+    policy's work estimate, the batch size, the penalty), so a value changed by ``set_params``
+    since is validated before anything reads it. Nothing is done under scikit-learn's
+    ``skip_parameter_validation``.
+    """
+
+    @functools.wraps(method)
+    def validated(self, *args, **kwargs):
+        if self.__sklearn_is_fitted__() and not get_config()["skip_parameter_validation"]:
+            self._validate_params()
+        return method(self, *args, **kwargs)
+
+    return validated
 
 
 def _label_kind(label) -> str:

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BasePositionalClassifier, BasePositionalRegressor, _Penalty
 from ._docstrings import regressor_docstring
-from ._validation import IMAGE_SHAPES, CallableFalloff
+from ._validation import HIDDEN_SPREADS, IMAGE_SHAPES, CallableFalloff
 from .falloff import FALLOFFS
 from .nn.positional import REFERENCE_HIDDEN_SPREAD, PositionalMLP
 
@@ -30,7 +30,7 @@ class _PositionalNetwork:
         ],
         "input_shape": [IMAGE_SHAPES, None],
         "output_layout": [StrOptions({"sphere", "circle", "line", "random"}), "array-like"],
-        "hidden_spread": [Interval(Real, 0, None, closed="left"), tuple],
+        "hidden_spread": [HIDDEN_SPREADS],
         "trainable_positions": [StrOptions({"hidden", "all", "none"})],
     }
 
