@@ -66,7 +66,12 @@ from ._training import (
     TrainingCurves,
     TrainingDiverged,
 )
-from ._validation import DEVICES, check_label_types
+from ._validation import (
+    DEVICES,
+    HIDDEN_LAYER_SIZES,
+    check_label_types,
+    validated_every_call,
+)
 from .nn._extended_range import recompute_overflowing_rows
 from .nn.activations import ACTIVATIONS
 
@@ -110,11 +115,15 @@ def _training_work(estimator, X) -> int:
     n_rows, n_features = data_shape(X)
     net = vars(estimator).get("net_")
     n_outputs = net.module_.layer_sizes[-1] if net is not None else 2
-    try:
-        layer_sizes = estimator._layer_sizes(n_features, n_outputs)
-    except InvalidParameterError:  # fit reports it
-        return 0
+    layer_sizes = estimator._layer_sizes(n_features, n_outputs)  # validated by then
     return forward_work(layer_sizes, estimator._batch_size(n_rows))
+
+
+def _sensitivity_work(estimator, X) -> int:
+    """Multiply-adds of the fitted network's forward pass over all of ``X`` (0: not fitted)."""
+    if "net_" not in vars(estimator):
+        return 0
+    return forward_work(estimator.net_.module_.layer_sizes, data_shape(X)[0])
 
 
 def _inference_work(estimator, X) -> int:
@@ -178,7 +187,7 @@ def _hidden_sizes(value) -> tuple:
 
 def _stochastic_solver(estimator) -> bool:
     """Whether ``partial_fit`` is available: as MLPClassifier's, not with ``solver="lbfgs"``."""
-    if estimator.solver == "lbfgs":
+    if isinstance(estimator.solver, str) and estimator.solver == "lbfgs":
         raise AttributeError(
             f"partial_fit is only available for stochastic optimizers; {estimator.solver!r} is "
             "not stochastic."
@@ -200,7 +209,7 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
     """
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [HIDDEN_LAYER_SIZES],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "solver": [StrOptions(set(_SOLVERS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -264,8 +273,8 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
     _score_name: str = "valid_score"
 
     # ----------------------------------------------------------------------------- public API
-    @uses_threads(_training_work)  # outermost: validating a callable falloff runs it too
-    @_fit_context(prefer_skip_nested_validation=True)
+    @_fit_context(prefer_skip_nested_validation=True)  # first: nothing reads a parameter before
+    @uses_threads(_training_work)
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and target(s) y.
 
@@ -305,7 +314,7 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
         """
         return self._inference_forward(X, features=True).numpy()
 
-    @uses_threads(_training_work)
+    @uses_threads(_sensitivity_work)
     def hidden_neuron_sensitivity(self, X, y, sample_weight=None) -> list[np.ndarray]:
         """First-order Taylor estimate of how much removing each hidden neuron changes the loss.
 
@@ -846,7 +855,7 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
                     "the loss's decrease became small enough. Increase max_iter or max_fun, or "
                     "scale X (e.g. with StandardScaler).",
                     ConvergenceWarning,
-                    stacklevel=6,  # this, _fit, fit, _fit_context, uses_threads: the caller
+                    stacklevel=6,  # this, _fit, fit, uses_threads, _fit_context: the caller
                 )
             return
         if not self.net_.callback("plateau").converged_ and self.n_iter_ == self.max_iter:
@@ -854,7 +863,7 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=6,  # this, _fit, fit, _fit_context, uses_threads: the caller of fit
+                stacklevel=6,  # this, _fit, fit, uses_threads, _fit_context: the caller of fit
             )
 
     # ------------------------------------------------------------------- building the network
@@ -1016,8 +1025,9 @@ class BasePositionalClassifier(ClassifierMixin, BasePositionalNetwork):
     _score_name = "valid_acc"
 
     @available_if(_stochastic_solver)
-    @uses_threads(_training_work)  # outermost: validating a callable falloff runs it too
     @_fit_context(prefer_skip_nested_validation=True)
+    @validated_every_call  # before anything reads a parameter
+    @uses_threads(_training_work)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single epoch over the given data.
 
@@ -1183,8 +1193,9 @@ class BasePositionalRegressor(RegressorMixin, BasePositionalNetwork):
     )
 
     @available_if(_stochastic_solver)
-    @uses_threads(_training_work)  # outermost: validating a callable falloff runs it too
     @_fit_context(prefer_skip_nested_validation=True)
+    @validated_every_call  # before anything reads a parameter
+    @uses_threads(_training_work)
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with a single epoch over the given data.
 
