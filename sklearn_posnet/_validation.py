@@ -255,10 +255,10 @@ def validated_every_call(method):
     ``_fit_context``).
 
     scikit-learn's ``_fit_context`` skips validating them when ``partial_fit`` continues a
-    fitted estimator (to save the time), and only then does this; this package reads them on every call (the thread
-    policy's work estimate, the batch size, the penalty), so a value changed by ``set_params``
-    since is validated before anything reads it. Nothing is done under scikit-learn's
-    ``skip_parameter_validation``.
+    fitted estimator (to save the time), and only then does this: this package reads them on
+    every call (the thread policy's work estimate, the batch size, the penalty), so a value
+    changed by ``set_params`` since is validated before anything reads it. Nothing is done
+    under scikit-learn's ``skip_parameter_validation``.
     """
 
     @functools.wraps(method)
