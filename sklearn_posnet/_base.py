@@ -69,6 +69,7 @@ from ._training import (
 from ._validation import (
     DEVICES,
     HIDDEN_LAYER_SIZES,
+    check_float32_range,
     check_label_types,
     validated_every_call,
 )
@@ -717,6 +718,7 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
             multi_output=True,
             y_numeric=self._y_numeric,
         )
+        check_float32_range(X, "X", "Scale X, e.g. with StandardScaler.")
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)  # MLPClassifier's and MLPRegressor's warning
         return X, self._encode_targets(y, new_network, incremental)
@@ -1266,13 +1268,12 @@ class BasePositionalRegressor(RegressorMixin, BasePositionalNetwork):
     # --------------------------------------------------------------------------- the targets
     def _encode_targets(self, y, new_network, incremental):
         y = y.reshape(len(y), -1)
-        largest = float(np.abs(y).max(initial=0.0))
-        if largest > float(np.finfo(np.float32).max):
-            raise ValueError(
-                f"y holds values up to {largest:.3g}, beyond float32's range, in which the "
-                "network trains. Scale y, e.g. with TransformedTargetRegressor(regressor, "
-                "transformer=StandardScaler())."
-            )
+        check_float32_range(
+            y,
+            "y",
+            "Scale y, e.g. with TransformedTargetRegressor(regressor, "
+            "transformer=StandardScaler()).",
+        )
         loss = self.loss if new_network else self._built_with["loss"]
         if loss == "poisson" and (y < 0).any():
             raise ValueError(
