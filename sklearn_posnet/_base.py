@@ -313,7 +313,7 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
             One column per neuron of the last hidden layer (the input itself for a network
             without hidden layers).
         """
-        return self._inference_forward(X, features=True).numpy()
+        return self._inference_forward(X, features=True)[0].numpy()
 
     @uses_threads(_sensitivity_work)
     def hidden_neuron_sensitivity(self, X, y, sample_weight=None) -> list[np.ndarray]:
@@ -996,12 +996,13 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------------------ inference
     @uses_threads(_inference_work)
-    def _inference_forward(self, X, *, features: bool = False) -> torch.Tensor:
+    def _inference_forward(self, X, *, features: bool = False) -> tuple[torch.Tensor, np.dtype]:
         """Logits of the fitted module for X (with ``features``, the activations of its last
         hidden layer), as a CPU float64 tensor, from the cached float64 copy of the module
-        (see :mod:`sklearn_posnet._inference`)."""
+        (see :mod:`sklearn_posnet._inference`); and the dtype of the outputs: float32 for
+        float32 ``X``, as scikit-learn keeps it, else float64."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=False)
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32), accept_sparse=False)
         module = self._inference.get(self.net_.module_)
         device = next(module.parameters()).device
         chunks = []
@@ -1011,9 +1012,10 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
         # Rows beyond the float64 range come back as logits minus their maximum (same softmax),
         # or as they are (infinite where they overflow) for outputs read one by one.
         shift = self.out_activation_ == "softmax"
-        return recompute_overflowing_rows(
+        outputs = recompute_overflowing_rows(
             module, X, torch.cat(chunks), features=features, shift=shift
         )
+        return outputs, X.dtype
 
 
 class BasePositionalClassifier(ClassifierMixin, BasePositionalNetwork):
@@ -1068,10 +1070,11 @@ class BasePositionalClassifier(ClassifierMixin, BasePositionalNetwork):
         -------
         proba : ndarray of shape (n_samples, n_classes)
             The probability of each class, in the order of ``classes_`` (summing to 1); for
-            multilabel targets, each label's probability.
+            multilabel targets, each label's probability. float32 for float32 ``X``, else
+            float64.
         """
-        raw = self._inference_forward(X)
-        return output_for(self.out_activation_).activate(raw).numpy()
+        raw, dtype = self._inference_forward(X)
+        return output_for(self.out_activation_).activate(raw).numpy().astype(dtype, copy=False)
 
     def predict_log_proba(self, X):
         """Logarithm of the probability estimates.
@@ -1084,10 +1087,12 @@ class BasePositionalClassifier(ClassifierMixin, BasePositionalNetwork):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            The log-probability of each class (or label), in the order of ``classes_``.
+            The log-probability of each class (or label), in the order of ``classes_``;
+            float32 for float32 ``X``, else float64.
         """
-        raw = self._inference_forward(X)
-        return output_for(self.out_activation_).log_activate(raw).numpy()
+        raw, dtype = self._inference_forward(X)
+        log_proba = output_for(self.out_activation_).log_activate(raw).numpy()
+        return log_proba.astype(dtype, copy=False)
 
     def predict(self, X):
         """Predict using the trained model.
@@ -1103,7 +1108,7 @@ class BasePositionalClassifier(ClassifierMixin, BasePositionalNetwork):
             The predicted classes, as labels from ``classes_``; for multilabel targets, an
             indicator matrix (1 where a label's probability exceeds 0.5).
         """
-        raw = self._inference_forward(X)  # checks that the estimator is fitted
+        raw, _ = self._inference_forward(X)  # checks that the estimator is fitted
         decided = output_for(self.out_activation_).decide(raw).numpy()
         return decided if decided.ndim == 2 else self.classes_[decided]
 
@@ -1231,10 +1236,10 @@ class BasePositionalRegressor(RegressorMixin, BasePositionalNetwork):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predicted values; one-dimensional when the model was fitted on a
-            one-dimensional ``y``.
+            one-dimensional ``y``; float32 for float32 ``X``, else float64.
         """
-        raw = self._inference_forward(X)
-        outputs = output_for(self.out_activation_).activate(raw).numpy()
+        raw, dtype = self._inference_forward(X)
+        outputs = output_for(self.out_activation_).activate(raw).numpy().astype(dtype, copy=False)
         return outputs.ravel() if outputs.shape[1] == 1 else outputs
 
     def score(self, X, y, sample_weight=None):

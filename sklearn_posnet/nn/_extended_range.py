@@ -126,6 +126,8 @@ def recompute_overflowing_rows(
         return outputs
     outputs = outputs.clone()
     rows = np.flatnonzero(redo)
-    recomputed = extended_range_forward(module, X[rows], features=features, shift=shift)
+    recomputed = extended_range_forward(
+        module, X[rows].astype(np.float64), features=features, shift=shift
+    )
     outputs[torch.from_numpy(rows)] = torch.from_numpy(recomputed).to(outputs.dtype)
     return outputs
