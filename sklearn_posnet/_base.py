@@ -48,7 +48,7 @@ from skorch.callbacks import Callback, EpochScoring, ProgressBar
 
 from . import _persistence
 from ._inference import InferenceCopy
-from ._outputs import output_for, target_of, validation_score
+from ._outputs import float32_log_proba, output_for, target_of, validation_score
 from ._recording import RECORDER_NAME, recording_callbacks
 from ._sensitivity import taylor_sensitivity
 from ._threads import data_shape, forward_work, uses_threads
@@ -1091,8 +1091,11 @@ class BasePositionalClassifier(ClassifierMixin, BasePositionalNetwork):
             float32 for float32 ``X``, else float64.
         """
         raw, dtype = self._inference_forward(X)
-        log_proba = output_for(self.out_activation_).log_activate(raw).numpy()
-        return log_proba.astype(dtype, copy=False)
+        output = output_for(self.out_activation_)
+        log_proba = output.log_activate(raw).numpy()
+        if dtype == np.float32:  # consistent with predict_proba's float32 probabilities
+            return float32_log_proba(output.activate(raw).numpy().astype(dtype), log_proba)
+        return log_proba
 
     def predict(self, X):
         """Predict using the trained model.

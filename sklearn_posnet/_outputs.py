@@ -12,11 +12,19 @@ for the squared error (the "half" losses of scikit-learn's ``neural_network._bas
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, r2_score
 from torch.nn import functional as F
 
-__all__ = ["OUTPUTS", "Output", "output_for", "target_of", "validation_score"]
+__all__ = [
+    "OUTPUTS",
+    "Output",
+    "float32_log_proba",
+    "output_for",
+    "target_of",
+    "validation_score",
+]
 
 
 class Output(torch.nn.Module):
@@ -192,3 +200,17 @@ def validation_score(net, dataset, y) -> float:
 def target_of(y):
     """The targets of a batch's target (without its sample weights), for ``EpochScoring``."""
     return (y[0] if isinstance(y, tuple) else y).detach().cpu().numpy()
+
+
+def float32_log_proba(proba: np.ndarray, log_proba: np.ndarray) -> np.ndarray:
+    """float32 log-probabilities that agree with the float32 probabilities ``proba``.
+
+    ``log_proba`` (float64) rounded to float32 can disagree with ``log(proba)`` where a
+    probability rounds to 1 (``log_proba`` -1e-8, ``log(1.0)`` 0): where ``proba`` is a normal
+    float32 number its log is taken, as scikit-learn's ``predict_log_proba`` does; where it
+    underflows, ``log_proba`` keeps the information ``proba`` lost.
+    """
+    normal = proba >= np.finfo(np.float32).tiny
+    with np.errstate(divide="ignore"):
+        logs = np.log(proba)
+    return np.where(normal, logs, log_proba.astype(np.float32)).astype(np.float32)
