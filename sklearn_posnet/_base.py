@@ -71,6 +71,7 @@ from ._validation import (
     HIDDEN_LAYER_SIZES,
     check_float32_range,
     check_label_types,
+    check_warm_start_classes,
     validated_every_call,
 )
 from .nn._extended_range import recompute_overflowing_rows
@@ -1167,6 +1168,8 @@ class BasePositionalClassifier(ClassifierMixin, BasePositionalNetwork):
         if reset:
             self.classes_ = np.unique(y)
         classes = self.classes_
+        if not reset and self.warm_start:
+            check_warm_start_classes(classes, y)  # MLPClassifier's rule, partial_fit included
         if len(classes) < 2:
             raise ValueError(
                 f"The classifier needs samples of at least 2 classes; got 1 class: "

@@ -30,6 +30,7 @@ __all__ = [
     "SequenceOf",
     "check_float32_range",
     "check_label_types",
+    "check_warm_start_classes",
     "validated_every_call",
 ]
 
@@ -289,4 +290,16 @@ def check_label_types(labels, name: str = "y") -> None:
         raise ValueError(
             f"The labels of {name} must be all strings or all numbers; got labels of types "
             f"{sorted(kinds)}."
+        )
+
+
+def check_warm_start_classes(classes: np.ndarray, y: np.ndarray) -> None:
+    """Raise MLPClassifier's ValueError when a ``warm_start=True`` call (``fit``, or
+    ``partial_fit``, as there) gets labels ``y`` whose classes are not exactly ``classes``, the
+    fitted ones: a strict subset too, which would train the missing classes' outputs away."""
+    found = np.unique(y)
+    if set(found.tolist()) != set(np.asarray(classes).tolist()):
+        raise ValueError(
+            "warm_start can only be used where `y` has the same classes as in the previous "
+            f"call to fit. Previously got {classes}, `y` has {found}"
         )
