@@ -58,6 +58,7 @@ class _ParticleNetwork:
     def __init__(
         self,
         hidden_layer_sizes=(128,),
+        activation="relu",
         *,
         particle_dim=2,
         falloff="gaussian",
@@ -65,7 +66,6 @@ class _ParticleNetwork:
         weight_mode="auto",
         tile_size=None,
         alpha=0.0,
-        activation="relu",
         solver="rmsprop",
         batch_size=100,
         learning_rate="constant",
@@ -141,6 +141,8 @@ class ParticleNetworkClassifier(_ParticleNetwork, BasePositionalClassifier):
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(128,)
         The ith element is the number of neurons in the ith hidden layer (the paper's MNIST
         network is 784-128-10).
+    activation : {"relu", "tanh", "logistic", "identity", "swish"}, default="relu"
+        Activation function of the hidden layers.
     particle_dim : int, default=2
         Dimension of positions and dipoles (the paper uses 2 and 3). With 1 the dipoles are
         scalars and every implied weight has the sign of ``v_i * v_j``: all the neurons of a
@@ -167,8 +169,6 @@ class ParticleNetworkClassifier(_ParticleNetwork, BasePositionalClassifier):
         Strength of the L2 penalty on the implied weight matrices, scaled as in
         :class:`~sklearn.neural_network.MLPClassifier`: ``0.5 * alpha * sum(w**2)`` divided by
         the batch size. The paper uses none.
-    activation : {"relu", "tanh", "logistic", "identity", "swish"}, default="relu"
-        Activation function of the hidden layers.
     solver : {"rmsprop", "adam", "sgd", "lbfgs"}, default="rmsprop"
         The optimizer; the paper's is RMSProp with a decay of 0.99. "lbfgs" is full-batch
         L-BFGS (see ``max_fun``), as for MLPClassifier.
@@ -356,6 +356,7 @@ class ParticleNetworkRegressor(_ParticleNetwork, BasePositionalRegressor):
     def __init__(
         self,
         hidden_layer_sizes=(128,),
+        activation="relu",
         *,
         loss="squared_error",
         particle_dim=2,
@@ -364,7 +365,6 @@ class ParticleNetworkRegressor(_ParticleNetwork, BasePositionalRegressor):
         weight_mode="auto",
         tile_size=None,
         alpha=0.0,
-        activation="relu",
         solver="rmsprop",
         batch_size=100,
         learning_rate="constant",

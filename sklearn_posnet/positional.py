@@ -76,6 +76,7 @@ class _PositionalNetwork:
     def __init__(
         self,
         hidden_layer_sizes=(100,),
+        activation="relu",
         *,
         falloff="inverse_square",
         length_scale="auto",
@@ -87,7 +88,6 @@ class _PositionalNetwork:
         output_layout="sphere",
         hidden_spread=REFERENCE_HIDDEN_SPREAD,
         trainable_positions="hidden",
-        activation="relu",
         solver="adam",
         batch_size="auto",
         learning_rate="constant",
@@ -170,6 +170,8 @@ class PositionalMLPClassifier(_PositionalNetwork, BasePositionalClassifier):
     ----------
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of neurons in the ith hidden layer.
+    activation : {"relu", "tanh", "logistic", "identity", "swish"}, default="relu"
+        Activation function of the hidden layers (the paper uses "swish").
     falloff : {"inverse_square", "gaussian", "exponential", "none"} or callable, \
             default="inverse_square"
         How a connection's strength falls with distance: ``1 / (1 + d**2)``, ``exp(-d**2)``,
@@ -214,8 +216,6 @@ class PositionalMLPClassifier(_PositionalNetwork, BasePositionalClassifier):
         last value repeats for deeper layers. The default is the reference implementation's.
     trainable_positions : {"hidden", "all", "none"}, default="hidden"
         Which positions are learned; input and output neurons stay in place with "hidden".
-    activation : {"relu", "tanh", "logistic", "identity", "swish"}, default="relu"
-        Activation function of the hidden layers (the paper uses "swish").
     solver : {"adam", "rmsprop", "sgd", "lbfgs"}, default="adam"
         The optimizer; "lbfgs" is full-batch L-BFGS (see ``max_fun``), which can converge
         faster on small data, as for MLPClassifier.
@@ -410,6 +410,7 @@ class PositionalMLPRegressor(_PositionalNetwork, BasePositionalRegressor):
     def __init__(
         self,
         hidden_layer_sizes=(100,),
+        activation="relu",
         *,
         loss="squared_error",
         falloff="inverse_square",
@@ -422,7 +423,6 @@ class PositionalMLPRegressor(_PositionalNetwork, BasePositionalRegressor):
         output_layout="sphere",
         hidden_spread=REFERENCE_HIDDEN_SPREAD,
         trainable_positions="hidden",
-        activation="relu",
         solver="adam",
         batch_size="auto",
         learning_rate="constant",
