@@ -26,12 +26,14 @@ from numbers import Integral
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import InvalidParameterError, validate_parameter_constraints
 
 __all__ = [
     "FORMAT_VERSION",
     "check_net_state",
     "check_saved_state",
     "loading_device",
+    "module_config",
     "pack",
     "to_numpy_tree",
     "to_torch_tree",
@@ -39,7 +41,8 @@ __all__ = [
 ]
 
 #: Version of the layout of the saved torch state, stored with it. 2: the configuration the
-#: network was built with and the callbacks' state are saved.
+#: network was built with and the callbacks' state are saved (and, since issue 25, the
+#: module's own configuration, ``module_config``: files saved without it load unchecked).
 FORMAT_VERSION = 2
 _KEY = "_torch_state"
 
@@ -101,6 +104,65 @@ def loading_device(device) -> torch.device:
     return device
 
 
+#: The attributes of a torch module that hold its configuration (those it has), in the order
+#: of the parameters they come from; see :func:`module_config`.
+_MODULE_ATTRIBUTES = (
+    "layer_sizes",
+    "activation",
+    "position_dim",
+    "particle_dim",
+    "length_scale_setting",
+    "length_scale",
+    "input_layout",
+    "input_shape",
+    "output_layout",
+    "hidden_spread",
+    "trainable_positions",
+    "weight_mode",
+    "tile_size",
+)
+#: The estimator parameter each module attribute comes from, where the names differ.
+_PARAMETER_OF = {"layer_sizes": "hidden_layer_sizes", "length_scale_setting": "length_scale"}
+
+
+def _plain(value):
+    """``value`` as builtins and numpy arrays (tuples as lists), comparable with ``==``."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy().copy()
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def module_config(module) -> dict:
+    """The configuration the torch ``module`` holds outside its ``state_dict`` (activation,
+    falloff, dimension, resolved length scale, layouts...), as builtins and arrays: saved with
+    the module, and compared on loading with the module rebuilt from the estimator's saved
+    configuration (:func:`check_net_state`)."""
+    config = {
+        name: _plain(getattr(module, name)) for name in _MODULE_ATTRIBUTES if hasattr(module, name)
+    }
+    falloff = getattr(module, "falloff", None)
+    if falloff is not None:
+        config["falloff"] = getattr(falloff, "name", type(falloff).__name__)
+    return config
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        try:
+            return np.array_equal(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+        except (TypeError, ValueError):
+            return False
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (np.isnan(a) and np.isnan(b))
+    return type(a) is type(b) and a == b
+
+
 class _DamagedState(ValueError):
     """A saved state no fit could have made; :func:`_refuse` names the estimator."""
 
@@ -158,6 +220,66 @@ def _check_optimizer_state(estimator, optimizer) -> None:
                 raise _refuse(estimator, f"the optimizer setting {name!r} is {value}")
 
 
+def _check_built_with(estimator, layer_sizes) -> None:
+    """The configuration the network was built with (``_built_with``, saved with the
+    estimator): every parameter, each a value the parameter accepts, agreeing with the saved
+    layer sizes and output activation. A module-defining parameter changed by ``set_params``
+    since the fit (legitimate: the network stays as built, and a warm start refuses it) is
+    named in a warning."""
+    built_with = vars(estimator).get("_built_with")
+    if not isinstance(built_with, dict):
+        raise _refuse(estimator, "the configuration the network was built with is missing")
+    missing = sorted(set(estimator.get_params(deep=False)) - set(built_with))
+    if missing:
+        raise _refuse(estimator, f"the saved configuration lacks the parameters {missing}")
+    try:
+        validate_parameter_constraints(
+            estimator._parameter_constraints, built_with, caller_name=type(estimator).__name__
+        )
+    except InvalidParameterError as error:
+        raise _refuse(estimator, f"the saved configuration is invalid: {error}") from None
+    hidden = built_with["hidden_layer_sizes"]
+    hidden = [hidden] if isinstance(hidden, Integral) else list(hidden)
+    if [int(n) for n in hidden] != list(layer_sizes[1:-1]):
+        raise _refuse(
+            estimator,
+            f"the saved configuration's 'hidden_layer_sizes' {built_with['hidden_layer_sizes']!r}"
+            f" disagrees with the saved network's hidden layers {list(layer_sizes[1:-1])}",
+        )
+    out_activation = vars(estimator).get("out_activation_")
+    if "loss" in built_with:
+        expected = "exp" if built_with["loss"] == "poisson" else "identity"
+        if out_activation != expected:
+            raise _refuse(
+                estimator,
+                f"the saved configuration's 'loss' {built_with['loss']!r} implies the output "
+                f"activation {expected!r}; out_activation_ is {out_activation!r}",
+            )
+    elif out_activation not in ("softmax", "logistic"):
+        raise _refuse(
+            estimator,
+            f"out_activation_ must be 'softmax' or 'logistic', got {out_activation!r}",
+        )
+    changed = [
+        name
+        for name in getattr(estimator, "_module_params", ())
+        if name != "hidden_layer_sizes"
+        and not _same(_plain(built_with[name]), _plain(getattr(estimator, name)))
+    ]
+    if changed:
+        details = ", ".join(
+            f"{name}={getattr(estimator, name)!r} (built with {built_with[name]!r})"
+            for name in changed
+        )
+        warnings.warn(
+            f"This {type(estimator).__name__} was saved with parameters changed since its "
+            f"network was built: {details}. It predicts with the network as built; fit with "
+            "warm_start=False to apply them.",
+            UserWarning,
+            stacklevel=5,
+        )
+
+
 def check_saved_state(estimator, torch_state) -> None:
     """Raise a ValueError naming the problem when ``torch_state`` (as :func:`unpack` returns
     it) is not one that a fit could have made: entries missing or of the wrong type, parameters
@@ -208,6 +330,7 @@ def check_saved_state(estimator, torch_state) -> None:
             f"{len(classes)} classes",
         )
     _check_positive_int(estimator, "batch_size", torch_state["batch_size"])
+    _check_built_with(estimator, sizes)
     module = torch_state["module"]
     if not isinstance(module, dict):
         raise _refuse(estimator, f"'module' must be a dict of arrays, got {type(module).__name__}")
@@ -241,6 +364,20 @@ def check_net_state(estimator, torch_state: dict, net) -> None:
                 f"the parameter {name!r} has shape {saved[name].shape}; the saved configuration "
                 f"implies {shape}",
             )
+    saved_config = torch_state.get("module_config")
+    if saved_config is not None:
+        if not isinstance(saved_config, dict):
+            raise _refuse(estimator, "'module_config' must be a dict")
+        rebuilt = module_config(net.module_)
+        for name in sorted(set(saved_config) | set(rebuilt)):
+            if not _same(saved_config.get(name), rebuilt.get(name)):
+                parameter = _PARAMETER_OF.get(name, name)
+                raise _refuse(
+                    estimator,
+                    f"the saved configuration disagrees with the saved network on {parameter!r}:"
+                    f" the configuration builds {name}={rebuilt.get(name)!r}, the network was "
+                    f"saved with {name}={saved_config.get(name)!r}",
+                )
     # An optimizer's state_dict numbers the parameters of its groups in order.
     parameters = [p for group in net.optimizer_.param_groups for p in group["params"]]
     # L-BFGS keeps its vectors flat, over all the parameters at once, under the first one.
