@@ -607,6 +607,7 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
             torch_state.update(
                 module=dict(net.module_.state_dict()),
                 layer_sizes=[int(n) for n in net.module_.layer_sizes],
+                module_config=_persistence.module_config(net.module_),
                 optimizer=net.optimizer_.state_dict(),
                 batch_size=int(net.batch_size),
                 callbacks={
