@@ -47,6 +47,7 @@ from sklearn.utils.validation import (
 from skorch.callbacks import Callback, EpochScoring, ProgressBar
 
 from . import _persistence
+from ._concurrency import exclusive
 from ._inference import InferenceCopy
 from ._outputs import float32_log_proba, output_for, target_of, validation_score
 from ._recording import RECORDER_NAME, recording_callbacks
@@ -275,7 +276,8 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
     _score_name: str = "valid_score"
 
     # ----------------------------------------------------------------------------- public API
-    @_fit_context(prefer_skip_nested_validation=True)  # first: nothing reads a parameter before
+    @exclusive  # one thread at a time: see _concurrency
+    @_fit_context(prefer_skip_nested_validation=True)  # nothing reads a parameter before
     @uses_threads(_training_work)
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and target(s) y.
@@ -316,6 +318,7 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
         """
         return self._inference_forward(X, features=True)[0].numpy()
 
+    @exclusive
     @uses_threads(_sensitivity_work)
     def hidden_neuron_sensitivity(self, X, y, sample_weight=None) -> list[np.ndarray]:
         """First-order Taylor estimate of how much removing each hidden neuron changes the loss.
@@ -350,6 +353,7 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
         X_tensor, target = self._training_tensors(X, y, sample_weight)
         return taylor_sensitivity(self.net_, X_tensor, target)
 
+    @exclusive
     def select_hidden_neurons(self, keep) -> BasePositionalNetwork:
         """Shrink the fitted network in place to the hidden neurons in ``keep``.
 
@@ -383,6 +387,7 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
             recorder.select_hidden_neurons(keep)
         return self
 
+    @exclusive
     def grow_hidden_neurons(
         self,
         hidden_layer: int,
@@ -859,7 +864,7 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
                     "the loss's decrease became small enough. Increase max_iter or max_fun, or "
                     "scale X (e.g. with StandardScaler).",
                     ConvergenceWarning,
-                    stacklevel=6,  # this, _fit, fit, uses_threads, _fit_context: the caller
+                    stacklevel=7,  # this, _fit, fit and its 3 decorators: the caller
                 )
             return
         if not self.net_.callback("plateau").converged_ and self.n_iter_ == self.max_iter:
@@ -867,7 +872,7 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=6,  # this, _fit, fit, uses_threads, _fit_context: the caller of fit
+                stacklevel=7,  # this, _fit, fit and its 3 decorators: the caller of fit
             )
 
     # ------------------------------------------------------------------- building the network
@@ -1031,6 +1036,7 @@ class BasePositionalClassifier(ClassifierMixin, BasePositionalNetwork):
     _score_name = "valid_acc"
 
     @available_if(_stochastic_solver)
+    @exclusive
     @_fit_context(prefer_skip_nested_validation=True)
     @validated_every_call  # before anything reads a parameter
     @uses_threads(_training_work)
@@ -1207,6 +1213,7 @@ class BasePositionalRegressor(RegressorMixin, BasePositionalNetwork):
     )
 
     @available_if(_stochastic_solver)
+    @exclusive
     @_fit_context(prefer_skip_nested_validation=True)
     @validated_every_call  # before anything reads a parameter
     @uses_threads(_training_work)
