@@ -17,14 +17,17 @@ import numpy as np
 import torch
 from sklearn import get_config
 from sklearn.utils._param_validation import InvalidParameterError, Options
+from skorch.callbacks import Callback
 
 from .falloff import FALLOFFS, Falloff
 
 __all__ = [
+    "CALLBACKS",
     "DEVICES",
     "HIDDEN_LAYER_SIZES",
     "HIDDEN_SPREADS",
     "IMAGE_SHAPES",
+    "LAYOUT_ARRAYS",
     "CallableFalloff",
     "Satisfying",
     "SequenceOf",
@@ -170,6 +173,64 @@ HIDDEN_SPREADS = SequenceOf(
 DEVICES = Satisfying(
     _is_supported_device, "'cpu', 'cuda', 'cuda:N' or a torch.device of those", {"cpu"}
 )
+
+
+def _is_callback(item) -> bool:
+    if isinstance(item, tuple):
+        return len(item) == 2 and isinstance(item[0], str) and isinstance(item[1], Callback)
+    return isinstance(item, Callback)
+
+
+#: ``callbacks``: a list of skorch callbacks or (name, callback) pairs.
+CALLBACKS = SequenceOf(
+    "callbacks",
+    _is_callback,
+    "a skorch.callbacks.Callback instance or a (name, callback) pair",
+    "a list of skorch callbacks (skorch.callbacks.Callback instances) or (name, callback) pairs",
+    {None},
+    kinds=(list,),
+    allow_empty=True,
+)
+
+
+class _LayoutArray(Satisfying):
+    """A layout given as an array: anything numpy reads as a 2-D array of finite numbers (its
+    shape is checked when the network is built, against the neuron count). An array-like of
+    something else raises an InvalidParameterError naming the parameter and the problem."""
+
+    def __init__(self, name: str):
+        super().__init__(object, "an array of positions of shape (n_neurons, position_dim)", set())
+        self.name = name
+
+    def is_satisfied_by(self, val) -> bool:
+        if isinstance(val, (str, bytes)) or not (
+            isinstance(val, (Sequence, np.ndarray)) or hasattr(val, "__array__")
+        ):
+            return False
+        try:
+            positions = np.asarray(val, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise InvalidParameterError(
+                f"The {self.name!r} parameter must be a layout name or an array of numbers of "
+                f"shape (n_neurons, position_dim); converting it to numbers failed: {error}."
+            ) from None
+        if positions.ndim != 2:
+            raise InvalidParameterError(
+                f"The {self.name!r} parameter must be a layout name or an array of numbers of "
+                f"shape (n_neurons, position_dim); got an array of shape {positions.shape}."
+            )
+        if not np.isfinite(positions).all():
+            row = int(np.argwhere(~np.isfinite(positions))[0][0])
+            raise InvalidParameterError(
+                f"The {self.name!r} parameter holds NaN or infinity (row {row}: "
+                f"{positions[row].tolist()}); positions must be finite."
+            )
+        return True
+
+
+#: ``input_layout`` and ``output_layout`` given as arrays, by parameter name.
+LAYOUT_ARRAYS = {name: _LayoutArray(name) for name in ("input_layout", "output_layout")}
+
 
 # Distances a callable falloff is tried on (not square, so a transpose shows; 0 included, where
 # 1/d-like falloffs are infinite).

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BasePositionalClassifier, BasePositionalRegressor, _Penalty
 from ._docstrings import regressor_docstring
-from ._validation import HIDDEN_SPREADS, IMAGE_SHAPES, CallableFalloff
+from ._validation import HIDDEN_SPREADS, IMAGE_SHAPES, LAYOUT_ARRAYS, CallableFalloff
 from .falloff import FALLOFFS
 from .nn.positional import REFERENCE_HIDDEN_SPREAD, PositionalMLP
 
@@ -26,10 +26,13 @@ class _PositionalNetwork:
         "position_dim": [Interval(Integral, 1, None, closed="left")],
         "input_layout": [
             StrOptions({"even", "auto", "grid", "line", "sphere", "random"}),
-            "array-like",
+            LAYOUT_ARRAYS["input_layout"],
         ],
         "input_shape": [IMAGE_SHAPES, None],
-        "output_layout": [StrOptions({"sphere", "circle", "line", "random"}), "array-like"],
+        "output_layout": [
+            StrOptions({"sphere", "circle", "line", "random"}),
+            LAYOUT_ARRAYS["output_layout"],
+        ],
         "hidden_spread": [HIDDEN_SPREADS],
         "trainable_positions": [StrOptions({"hidden", "all", "none"})],
     }
