@@ -68,6 +68,7 @@ from ._training import (
     TrainingDiverged,
 )
 from ._validation import (
+    CALLBACKS,
     DEVICES,
     HIDDEN_LAYER_SIZES,
     check_float32_range,
@@ -240,7 +241,7 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
         ],
         "device": [DEVICES],
         "record_positions": ["boolean", Interval(Integral, 1, None, closed="left")],
-        "callbacks": [list, None],
+        "callbacks": [CALLBACKS, None],
         "n_threads": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
     }
 
