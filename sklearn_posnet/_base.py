@@ -1038,8 +1038,8 @@ class BasePositionalClassifier(ClassifierMixin, BasePositionalNetwork):
 
     @available_if(_stochastic_solver)
     @exclusive
+    @validated_every_call  # outside _fit_context, which skips it for a fitted estimator
     @_fit_context(prefer_skip_nested_validation=True)
-    @validated_every_call  # before anything reads a parameter
     @uses_threads(_training_work)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single epoch over the given data.
@@ -1215,8 +1215,8 @@ class BasePositionalRegressor(RegressorMixin, BasePositionalNetwork):
 
     @available_if(_stochastic_solver)
     @exclusive
+    @validated_every_call  # outside _fit_context, which skips it for a fitted estimator
     @_fit_context(prefer_skip_nested_validation=True)
-    @validated_every_call  # before anything reads a parameter
     @uses_threads(_training_work)
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with a single epoch over the given data.

@@ -313,8 +313,8 @@ def check_float32_range(array: np.ndarray, name: str, advice: str) -> None:
 
 
 def validated_every_call(method):
-    """Validate the parameters on every call of ``method`` (a ``partial_fit``, under
-    ``_fit_context``).
+    """Validate the parameters on every call of ``method`` (a ``partial_fit``; outside
+    ``_fit_context``, which turns validation off for what it wraps).
 
     scikit-learn's ``_fit_context`` skips validating them when ``partial_fit`` continues a
     fitted estimator (to save the time), and only then does this: this package reads them on
