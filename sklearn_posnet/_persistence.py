@@ -260,24 +260,6 @@ def _check_built_with(estimator, layer_sizes) -> None:
             estimator,
             f"out_activation_ must be 'softmax' or 'logistic', got {out_activation!r}",
         )
-    changed = [
-        name
-        for name in getattr(estimator, "_module_params", ())
-        if name != "hidden_layer_sizes"
-        and not _same(_plain(built_with[name]), _plain(getattr(estimator, name)))
-    ]
-    if changed:
-        details = ", ".join(
-            f"{name}={getattr(estimator, name)!r} (built with {built_with[name]!r})"
-            for name in changed
-        )
-        warnings.warn(
-            f"This {type(estimator).__name__} was saved with parameters changed since its "
-            f"network was built: {details}. It predicts with the network as built; fit with "
-            "warm_start=False to apply them.",
-            UserWarning,
-            stacklevel=5,
-        )
 
 
 def check_saved_state(estimator, torch_state) -> None:
@@ -394,3 +376,29 @@ def check_net_state(estimator, torch_state: dict, net) -> None:
                     f"the optimizer state {name!r} of parameter {index} has shape "
                     f"{value.shape}; its parameter has shape {shape}",
                 )
+    _warn_of_changed_parameters(estimator)
+
+
+def _warn_of_changed_parameters(estimator) -> None:
+    """Name in a warning the module-defining parameters changed by ``set_params`` since the
+    fit: legitimate (the network stays as built, and a warm start refuses the change), but
+    ``get_params`` then reports what the network does not do."""
+    built_with = estimator._built_with
+    changed = [
+        name
+        for name in getattr(estimator, "_module_params", ())
+        if name != "hidden_layer_sizes"
+        and not _same(_plain(built_with[name]), _plain(getattr(estimator, name)))
+    ]
+    if changed:
+        details = ", ".join(
+            f"{name}={getattr(estimator, name)!r} (built with {built_with[name]!r})"
+            for name in changed
+        )
+        warnings.warn(
+            f"This {type(estimator).__name__} was saved with parameters changed since its "
+            f"network was built: {details}. It predicts with the network as built; fit with "
+            "warm_start=False to apply them.",
+            UserWarning,
+            stacklevel=5,
+        )
