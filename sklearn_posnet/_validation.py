@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import threading
 from collections.abc import Callable, Sequence
 from numbers import Integral, Real
 
@@ -70,11 +71,40 @@ def _is_supported_device(value) -> bool:
         return False
 
 
-class SequenceOf(Satisfying):
+# What the last check of a constraint in this thread found wrong, by id of the constraint:
+# scikit-learn composes the error message from str(constraint) after the checks.
+_PROBLEMS = threading.local()
+
+
+class _Explained(Satisfying):
+    """A constraint that says, in scikit-learn's own message, what was wrong with the value it
+    last refused (``"... must be a tuple of positive ints such as (28, 28) (its element 1 is
+    'x' (str), not an int >= 1) or None. Got (8, 'x') instead."``)."""
+
+    def _refuse(self, problem: str) -> bool:
+        vars(_PROBLEMS).setdefault("by_id", {})[id(self)] = problem
+        return False
+
+    def _accept(self) -> bool:
+        vars(_PROBLEMS).setdefault("by_id", {}).pop(id(self), None)
+        return True
+
+    def _check(self, val) -> bool:
+        raise NotImplementedError
+
+    def is_satisfied_by(self, val) -> bool:
+        self._accept()  # forget the previous value's problem
+        return self._check(val)
+
+    def __str__(self) -> str:
+        problem = vars(_PROBLEMS).get("by_id", {}).get(id(self))
+        return self.description if problem is None else f"{self.description} ({problem})"
+
+
+class SequenceOf(_Explained):
     """A tuple (or, with ``kinds``, a list or 1-D array) whose every element satisfies
-    ``element``; a value of such a kind with a bad element raises an InvalidParameterError that
-    names the parameter ``name``, the element's index and its value (scikit-learn's message
-    could only repeat the whole value).
+    ``element``; scikit-learn's InvalidParameterError for a value of such a kind with a bad
+    element names the element's index and its value (it could only repeat the whole value).
 
     ``scalar`` also accepts a single element in place of the sequence; ``allow_empty`` an
     empty sequence.
@@ -100,7 +130,7 @@ class SequenceOf(Satisfying):
         self.scalar = scalar
         self.allow_empty = allow_empty
 
-    def is_satisfied_by(self, val) -> bool:
+    def _check(self, val) -> bool:
         if isinstance(val, (str, bytes)):
             return False
         if self.scalar and not isinstance(val, self.kinds) and self.element(val):
@@ -108,20 +138,14 @@ class SequenceOf(Satisfying):
         if not isinstance(val, self.kinds):
             return False
         if isinstance(val, np.ndarray) and val.ndim != 1:
-            return False
+            return self._refuse(f"got an array of shape {val.shape}")
         if len(val) == 0:
-            if self.allow_empty:
-                return True
-            raise InvalidParameterError(
-                f"The {self.name!r} parameter must be {self.description}; got an empty "
-                f"{type(val).__name__}."
-            )
+            return True if self.allow_empty else self._refuse(f"got an empty {type(val).__name__}")
         for index, item in enumerate(val):
             if not self.element(item):
-                raise InvalidParameterError(
-                    f"The {self.name!r} parameter must be {self.description}; its element "
-                    f"{index} is {item!r} ({type(item).__name__}), which is not "
-                    f"{self.element_description}. Got {val!r}."
+                return self._refuse(
+                    f"its element {index} is {item!r} ({type(item).__name__}), not "
+                    f"{self.element_description}"
                 )
         return True
 
@@ -193,16 +217,16 @@ CALLBACKS = SequenceOf(
 )
 
 
-class _LayoutArray(Satisfying):
+class _LayoutArray(_Explained):
     """A layout given as an array: anything numpy reads as a 2-D array of finite numbers (its
-    shape is checked when the network is built, against the neuron count). An array-like of
-    something else raises an InvalidParameterError naming the parameter and the problem."""
+    shape is checked when the network is built, against the neuron count); the message for
+    another array-like says what is wrong with it."""
 
     def __init__(self, name: str):
         super().__init__(object, "an array of positions of shape (n_neurons, position_dim)", set())
         self.name = name
 
-    def is_satisfied_by(self, val) -> bool:
+    def _check(self, val) -> bool:
         if isinstance(val, (str, bytes)) or not (
             isinstance(val, (Sequence, np.ndarray)) or hasattr(val, "__array__")
         ):
@@ -210,21 +234,13 @@ class _LayoutArray(Satisfying):
         try:
             positions = np.asarray(val, dtype=np.float64)
         except (TypeError, ValueError) as error:
-            raise InvalidParameterError(
-                f"The {self.name!r} parameter must be a layout name or an array of numbers of "
-                f"shape (n_neurons, position_dim); converting it to numbers failed: {error}."
-            ) from None
+            return self._refuse(f"converting it to numbers failed: {error}")
         if positions.ndim != 2:
-            raise InvalidParameterError(
-                f"The {self.name!r} parameter must be a layout name or an array of numbers of "
-                f"shape (n_neurons, position_dim); got an array of shape {positions.shape}."
-            )
+            return self._refuse(f"got an array of shape {positions.shape}")
         if not np.isfinite(positions).all():
             row = int(np.argwhere(~np.isfinite(positions))[0][0])
-            raise InvalidParameterError(
-                f"The {self.name!r} parameter holds NaN or infinity (row {row}: "
-                f"{positions[row].tolist()}); positions must be finite."
-            )
+            values = positions[row].tolist()
+            return self._refuse(f"it holds NaN or infinity, in row {row}: {values}")
         return True
 
 
