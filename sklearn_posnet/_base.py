@@ -49,7 +49,7 @@ from skorch.callbacks import Callback, EpochScoring, ProgressBar
 from . import _persistence
 from ._concurrency import exclusive
 from ._inference import InferenceCopy
-from ._outputs import float32_log_proba, output_for, target_of, validation_score
+from ._outputs import consistent_log_proba, output_for, target_of, validation_score
 from ._recording import RECORDER_NAME, recording_callbacks
 from ._sensitivity import taylor_sensitivity
 from ._threads import data_shape, forward_work, uses_threads
@@ -1097,14 +1097,15 @@ class BasePositionalClassifier(ClassifierMixin, BasePositionalNetwork):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
             The log-probability of each class (or label), in the order of ``classes_``;
-            float32 for float32 ``X``, else float64.
+            float32 for float32 ``X``, else float64. It is ``np.log(predict_proba(X))``, as
+            scikit-learn's, where that probability is a normal float, and stays finite where
+            the probability underflows to 0.
         """
         raw, dtype = self._inference_forward(X)
         output = output_for(self.out_activation_)
         log_proba = output.log_activate(raw).numpy()
-        if dtype == np.float32:  # consistent with predict_proba's float32 probabilities
-            return float32_log_proba(output.activate(raw).numpy().astype(dtype), log_proba)
-        return log_proba
+        proba = output.activate(raw).numpy().astype(dtype, copy=False)
+        return consistent_log_proba(proba, log_proba)  # agrees with predict_proba
 
     def predict(self, X):
         """Predict using the trained model.

@@ -20,7 +20,7 @@ from torch.nn import functional as F
 __all__ = [
     "OUTPUTS",
     "Output",
-    "float32_log_proba",
+    "consistent_log_proba",
     "output_for",
     "target_of",
     "validation_score",
@@ -202,15 +202,16 @@ def target_of(y):
     return (y[0] if isinstance(y, tuple) else y).detach().cpu().numpy()
 
 
-def float32_log_proba(proba: np.ndarray, log_proba: np.ndarray) -> np.ndarray:
-    """float32 log-probabilities that agree with the float32 probabilities ``proba``.
+def consistent_log_proba(proba: np.ndarray, log_proba: np.ndarray) -> np.ndarray:
+    """Log-probabilities that agree with the probabilities ``proba`` (in their dtype).
 
-    ``log_proba`` (float64) rounded to float32 can disagree with ``log(proba)`` where a
-    probability rounds to 1 (``log_proba`` -1e-8, ``log(1.0)`` 0): where ``proba`` is a normal
-    float32 number its log is taken, as scikit-learn's ``predict_log_proba`` does; where it
-    underflows, ``log_proba`` keeps the information ``proba`` lost.
+    ``log_proba``, computed in log space, can differ from ``log(proba)`` where a probability
+    rounds to 1 (``log_proba`` -6.04e-14, ``log(1 - 6.04e-14)`` -6.0396e-14; in float32,
+    -1e-8 against 0): where ``proba`` is a normal number of its dtype its log is taken, as
+    scikit-learn's ``predict_log_proba``, ``np.log(predict_proba)``, does; where it underflows,
+    ``log_proba`` keeps the finite value ``proba`` lost.
     """
-    normal = proba >= np.finfo(np.float32).tiny
+    normal = proba >= np.finfo(proba.dtype).tiny
     with np.errstate(divide="ignore"):
         logs = np.log(proba)
-    return np.where(normal, logs, log_proba.astype(np.float32)).astype(np.float32)
+    return np.where(normal, logs, log_proba.astype(proba.dtype))
