@@ -105,7 +105,7 @@ def test_a_parameter_changed_to_the_wrong_type_after_a_fit_is_refused_by_partial
         ("callbacks", [object()], r"element 0 is <object"),
         ("callbacks", [("name", object())], r"element 0 is \('name'"),
         ("input_layout", [[0.0, "x"]] * 64, r"converting it to numbers failed"),
-        ("output_layout", np.full((10, 2), np.nan), r"NaN or infinity \(row 0"),
+        ("output_layout", np.full((10, 2), np.nan), r"NaN or infinity, in row 0"),
         ("output_layout", np.zeros(10), r"shape \(10,\)"),
     ],
 )
