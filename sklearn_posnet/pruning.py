@@ -186,21 +186,30 @@ def _check_schedule(amount, n_steps) -> None:
     ``amount`` (neuron counts or fractions) ending at ``amount``."""
     if isinstance(n_steps, Integral):
         return
-    steps = list(np.asarray(n_steps, dtype=object).reshape(-1)) if np.ndim(n_steps) <= 1 else None
+    try:
+        steps = np.asarray(n_steps, dtype=object)
+    except ValueError:  # ragged
+        steps = None
+    steps = list(steps.reshape(-1)) if steps is not None and steps.ndim <= 1 else None
     counts = isinstance(amount, Integral)
     kind = "neuron counts (ints)" if counts else "fractions (floats in (0, 1))"
-    if not steps or not all(
-        isinstance(step, Integral if counts else RealNotInt)
-        and not isinstance(step, bool)
-        and np.isfinite(step)
-        and 0 < step
-        and (counts or step < 1)
-        for step in steps
-    ):
+
+    def good(step) -> bool:
+        return (
+            isinstance(step, Integral if counts else RealNotInt)
+            and not isinstance(step, bool)
+            and bool(np.isfinite(step))
+            and 0 < step
+            and (counts or step < 1)
+        )
+
+    bad = None if not steps else next((i for i, step in enumerate(steps) if not good(step)), None)
+    if not steps or bad is not None:
+        element = "" if bad is None else f" (its element {bad} is {steps[bad]!r})"
         raise ValueError(
             f"n_steps={n_steps!r}: a schedule must be a non-empty 1-D sequence of positive "
             f"{kind}, the kind of amount={amount!r}: the cumulative amount removed after each "
-            "step."
+            f"step{element}."
         )
     if any(later <= earlier for earlier, later in itertools.pairwise(steps)):
         raise ValueError(

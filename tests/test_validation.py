@@ -270,3 +270,19 @@ def test_x_at_the_edge_of_float32_is_not_a_range_error(data):
         _fit_quietly(estimator, X, y)
     except ValueError as error:  # it may diverge, but not as out of range
         assert "beyond float32's range" not in str(error)
+
+
+@pytest.mark.parametrize(
+    ("amount", "n_steps", "element"),
+    [
+        (0.5, [0.2, "x", 0.5], r"its element 1 is 'x'"),
+        (0.5, [0.2, [0.3, 0.4]], r"its element 1 is \[0.3, 0.4\]"),
+        (4, [1, 2.5, 4], r"its element 1 is 2.5"),
+        (0.5, [0.2, np.nan, 0.5], r"its element 1 is nan"),
+    ],
+)
+def test_a_bad_element_of_a_pruning_schedule_is_named(amount, n_steps, element, data):
+    X, y = data
+    estimator = _fit_quietly(PositionalMLPClassifier((6, 4), max_iter=1, random_state=0), X, y)
+    with pytest.raises(ValueError, match=rf"n_steps=.*: a schedule .*{element}"):
+        NeuronPruner(estimator, amount=amount, n_steps=n_steps, prefit=True).fit(None)
