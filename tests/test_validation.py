@@ -3,6 +3,8 @@ anything reads it, in all four estimators and in every entry point that trains; 
 tuples and the results of user callables are checked one by one, naming the parameter; X and y
 beyond float32's range are refused with a range error."""
 
+import functools
+import pickle
 import re
 import warnings
 
@@ -286,3 +288,35 @@ def test_a_bad_element_of_a_pruning_schedule_is_named(amount, n_steps, element, 
     estimator = _fit_quietly(PositionalMLPClassifier((6, 4), max_iter=1, random_state=0), X, y)
     with pytest.raises(ValueError, match=rf"n_steps=.*: a schedule .*{element}"):
         NeuronPruner(estimator, amount=amount, n_steps=n_steps, prefit=True).fit(None)
+
+
+def _inverse_power(d, power=2.0):
+    return 1.0 / (1.0 + d**power)
+
+
+class _InversePower:
+    def __init__(self, power):
+        self.power = power
+
+    def __call__(self, d):
+        return 1.0 / (1.0 + d**self.power)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+@pytest.mark.parametrize(
+    "falloff",
+    [functools.partial(_inverse_power, power=3.0), _InversePower(3.0)],
+    ids=["partial", "callable object"],
+)
+def test_a_callable_object_falloff_continues_with_warm_start_and_partial_fit(cls, falloff, data):
+    # The network's record of its parameters keeps the callable itself: a copy of it would be
+    # another object, taken for a changed parameter.
+    X, y = data
+    estimator = _fit_quietly(_small(cls, falloff=falloff, warm_start=True), X, y)
+    _fit_quietly(estimator, X, y)
+    estimator.partial_fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "parameters changed since" warning on loading
+        loaded = pickle.loads(pickle.dumps(estimator))
+    np.testing.assert_array_equal(loaded.predict(X), estimator.predict(X))
+    loaded.partial_fit(X, y)
