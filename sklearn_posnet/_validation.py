@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from sklearn import get_config
 from sklearn.utils._param_validation import InvalidParameterError, Options
+from sklearn.utils.validation import _check_sample_weight
 from skorch.callbacks import Callback
 
 from .falloff import FALLOFFS, Falloff
@@ -34,6 +35,7 @@ __all__ = [
     "SequenceOf",
     "check_float32_range",
     "check_label_types",
+    "check_training_weights",
     "check_warm_start_classes",
     "validated_every_call",
 ]
@@ -326,6 +328,15 @@ def check_float32_range(array: np.ndarray, name: str, advice: str) -> None:
             f"{name} holds values up to {largest:.3g}, beyond float32's range, in which the "
             f"network trains. {advice}"
         )
+
+
+def check_training_weights(sample_weight, X) -> np.ndarray:
+    """``sample_weight`` for ``X`` as float32 training weights (scikit-learn's checks: one
+    finite non-negative weight per row, a scalar for all), refusing weights beyond float32's
+    range, which would become infinite there."""
+    weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    check_float32_range(weights, "sample_weight", "Scale the weights (divide them by their mean).")
+    return weights.astype(np.float32)
 
 
 def validated_every_call(method):

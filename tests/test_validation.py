@@ -320,3 +320,17 @@ def test_a_callable_object_falloff_continues_with_warm_start_and_partial_fit(cls
         loaded = pickle.loads(pickle.dumps(estimator))
     np.testing.assert_array_equal(loaded.predict(X), estimator.predict(X))
     loaded.partial_fit(X, y)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_sample_weights_beyond_float32_range_are_refused_with_a_range_error(cls, data):
+    X, y = data
+    weights = np.ones(len(y))
+    weights[7] = 1e39
+    estimator = _small(cls)
+    with pytest.raises(ValueError, match=r"sample_weight holds values up to 1e\+39, beyond"):
+        estimator.fit(X, y, sample_weight=weights)
+    assert not hasattr(estimator, "net_")
+    fitted = _fit_quietly(estimator, X, y)
+    with pytest.raises(ValueError, match=r"sample_weight holds values up to 1e\+39, beyond"):
+        fitted.hidden_neuron_sensitivity(X, y, sample_weight=weights)
