@@ -39,7 +39,6 @@ from sklearn.utils.multiclass import (
     type_of_target,
 )
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_is_fitted,
     column_or_1d,
     validate_data,
@@ -73,6 +72,7 @@ from ._validation import (
     HIDDEN_LAYER_SIZES,
     check_float32_range,
     check_label_types,
+    check_training_weights,
     check_warm_start_classes,
     validated_every_call,
 )
@@ -348,9 +348,7 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
         check_is_fitted(self)
         X, y = self._validate_training_data(X, y, new_network=False, incremental=True)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float32, ensure_non_negative=True
-            )
+            sample_weight = check_training_weights(sample_weight, X)
         X_tensor, target = self._training_tensors(X, y, sample_weight)
         return taylor_sensitivity(self.net_, X_tensor, target)
 
@@ -679,9 +677,7 @@ class BasePositionalNetwork(BaseEstimator, metaclass=ABCMeta):
                 self._check_partial_fit_call(classes)
             X, y = self._validate_training_data(X, y, new_network, incremental)
             if sample_weight is not None:
-                sample_weight = _check_sample_weight(
-                    sample_weight, X, dtype=np.float32, ensure_non_negative=True
-                )
+                sample_weight = check_training_weights(sample_weight, X)
             if new_network:
                 self._build_network(X.shape[1], self._n_output_neurons(y), n_samples=len(X))
             else:
