@@ -18,6 +18,7 @@ goes through, as before.
 from __future__ import annotations
 
 import functools
+import os
 import threading
 
 __all__ = ["exclusive"]
@@ -25,6 +26,17 @@ __all__ = ["exclusive"]
 _guard = threading.Lock()
 #: ``id(estimator)`` -> (the thread running a call on it, how deep its calls are nested).
 _busy: dict[int, tuple[int, int]] = {}
+
+
+def _forget_in_child() -> None:
+    # A forked process has only the thread that forked: no call of another thread runs there,
+    # and the lock may have been held by one at the fork.
+    global _guard
+    _guard = threading.Lock()
+    _busy.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def _enter(estimator, method_name: str) -> None:

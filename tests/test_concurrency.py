@@ -3,6 +3,8 @@ RuntimeError (not a KeyError from a half-written history), the first completes, 
 leaves pickling, clone and deepcopy alone."""
 
 import copy
+import multiprocessing
+import os
 import pickle
 import threading
 import warnings
@@ -153,3 +155,45 @@ def test_pickle_clone_and_deepcopy_are_unaffected(digits):
         np.testing.assert_array_equal(copied.predict_proba(X), estimator.predict_proba(X))
     assert clone(estimator).get_params() == estimator.get_params()
     assert not any("lock" in name.lower() or "busy" in name.lower() for name in vars(estimator))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_may_fit_an_estimator_its_parent_was_fitting(digits):
+    # The child has no other thread: the parent's running fit must not lock it out.
+    X, y = digits
+    release, started = threading.Event(), threading.Event()
+
+    class Hold(Callback):
+        def on_epoch_begin(self, net, **kwargs):
+            started.set()
+            assert release.wait(30)
+
+    estimator = PositionalMLPClassifier((8,), max_iter=1, random_state=0, callbacks=[Hold()])
+
+    def fit_in_child(queue):
+        try:
+            _quiet_fit(estimator.set_params(callbacks=None), X, y)
+            queue.put("fitted")
+        except Exception as error:  # reported to the parent
+            queue.put(repr(error))
+
+    thread = threading.Thread(target=_quiet_fit, args=(estimator, X, y))
+    thread.start()
+    try:
+        assert started.wait(30)
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=fit_in_child, args=(queue,))
+        child.start()
+        result = queue.get(timeout=60)
+        child.join(60)
+    finally:
+        release.set()
+        thread.join(60)
+    assert result == "fitted"
+
+
+def _quiet_fit(estimator, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(X, y)
