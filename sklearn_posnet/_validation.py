@@ -98,9 +98,15 @@ class _Explained(Satisfying):
         self._accept()  # forget the previous value's problem
         return self._check(val)
 
+    #: What the constraint accepts, said where a value it refused has a problem to explain
+    #: (None: ``description``).
+    explained_description: str | None = None
+
     def __str__(self) -> str:
         problem = vars(_PROBLEMS).get("by_id", {}).get(id(self))
-        return self.description if problem is None else f"{self.description} ({problem})"
+        if problem is None:
+            return self.description
+        return f"{self.explained_description or self.description} ({problem})"
 
 
 class SequenceOf(_Explained):
@@ -123,8 +129,10 @@ class SequenceOf(_Explained):
         kinds: tuple = (tuple,),
         scalar: bool = False,
         allow_empty: bool = False,
+        explained_description: str | None = None,
     ):
         super().__init__(element, description, examples)
+        self.explained_description = explained_description
         self.name = name
         self.element = element
         self.element_description = element_description
@@ -179,11 +187,12 @@ HIDDEN_LAYER_SIZES = SequenceOf(
     "hidden_layer_sizes",
     _is_positive_int,
     "an int >= 1",
-    "an int >= 1 or a sequence of ints >= 1 (one per hidden layer)",
+    "an array-like or an int in the range [1, inf)",  # scikit-learn's words, as before
     {(10,)},
     kinds=(Sequence, np.ndarray),
     scalar=True,
     allow_empty=True,
+    explained_description="an int >= 1 or a sequence of ints >= 1 (one per hidden layer)",
 )
 #: ``hidden_spread``: a finite float >= 0, or a non-empty sequence of them (per hidden layer).
 HIDDEN_SPREADS = SequenceOf(
