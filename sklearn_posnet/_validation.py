@@ -33,6 +33,7 @@ __all__ = [
     "CallableFalloff",
     "Satisfying",
     "SequenceOf",
+    "check_callable_falloff",
     "check_float32_range",
     "check_label_types",
     "check_training_weights",
@@ -264,18 +265,26 @@ LAYOUT_ARRAYS = {name: _LayoutArray(name) for name in ("input_layout", "output_l
 _PROBE = [[0.0, 0.5], [1.0, 2.0], [3.0, 10.0]]
 
 
+_FALLOFF_CONTRACT = (
+    "a callable that maps a tensor of distances d >= 0 to a finite tensor of the same shape and "
+    "dtype, with torch operations (e.g. lambda d: 1 / (1 + d**2))"
+)
+
+
 def _falloff_problem(falloff) -> str | None:
-    """What is wrong with the callable ``falloff`` (None for nothing): it is tried on float32
-    and float64 distances that require a gradient, as training and prediction call it."""
+    """What is wrong with what the callable ``falloff`` returns (None for nothing): it is tried
+    on float32 and float64 distances that require a gradient, as training and prediction call
+    it. An exception it raises propagates, with a note naming the parameter."""
     for dtype in (torch.float32, torch.float64):
         distances = torch.tensor(_PROBE, dtype=dtype, requires_grad=True)
         try:
             output = falloff(distances)
-        except Exception as error:  # the user's code: report whatever it raised
-            return (
-                f"it raised {type(error).__name__}: {error} (it must compute with torch "
-                "operations on the tensor it gets, e.g. lambda d: 1 / (1 + d**2))"
+        except Exception as error:  # the user's own error, told where it came from
+            error.add_note(
+                f"(raised by the 'falloff' parameter, tried on {dtype} distances {_PROBE}: it "
+                f"must be {_FALLOFF_CONTRACT})"
             )
+            raise
         if not isinstance(output, torch.Tensor):
             return (
                 f"it returned a {type(output).__name__}; return a torch tensor computed from "
@@ -300,29 +309,27 @@ def _falloff_problem(falloff) -> str | None:
     return None
 
 
-class CallableFalloff(Satisfying):
-    """A callable falloff: one that maps a tensor of distances to a finite tensor of the same
-    shape and dtype, with torch operations. A callable that does not raises an
-    InvalidParameterError saying what it returned and what to return (scikit-learn's message
-    could only repeat "a callable")."""
+#: ``falloff`` given as a callable. Validation only checks that it is one; what it returns is
+#: checked by :func:`check_callable_falloff` when the network is built, under the thread policy
+#: of the fit (validation runs before the policy, which needs validated parameters).
+CallableFalloff = Satisfying(callable, "a callable", {FALLOFFS["gaussian"]})
 
-    def __init__(self):
-        super().__init__(callable, "a callable", {FALLOFFS["gaussian"]})
 
-    def is_satisfied_by(self, val) -> bool:
-        if not callable(val):
-            return False
-        if isinstance(val, Falloff):
-            return True
-        problem = _falloff_problem(val)
-        if problem is not None:
-            raise InvalidParameterError(
-                f"The 'falloff' parameter must be one of {sorted(FALLOFFS)} or a callable that "
-                "maps a tensor of distances d >= 0 to a finite tensor of the same shape and "
-                f"dtype; the callable {getattr(val, '__name__', type(val).__name__)!r} does "
-                f"not: {problem}."
-            )
-        return True
+def check_callable_falloff(falloff) -> None:
+    """Raise an InvalidParameterError saying what the callable ``falloff`` returned and what to
+    return, if it does not map float32 and float64 distances to finite tensors of their shape
+    and dtype (scikit-learn's message could only say "a callable"); an exception the callable
+    raises propagates with a note naming the parameter. Names and :class:`Falloff` objects
+    pass."""
+    if isinstance(falloff, (str, Falloff)) or not callable(falloff):
+        return
+    problem = _falloff_problem(falloff)
+    if problem is not None:
+        raise InvalidParameterError(
+            f"The 'falloff' parameter must be one of {sorted(FALLOFFS)} or {_FALLOFF_CONTRACT}; "
+            f"the callable {getattr(falloff, '__name__', type(falloff).__name__)!r} does not: "
+            f"{problem}."
+        )
 
 
 def check_float32_range(array: np.ndarray, name: str, advice: str) -> None:

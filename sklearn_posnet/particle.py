@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._base import BasePositionalClassifier, BasePositionalRegressor
 from ._docstrings import regressor_docstring
 from ._training import RemoveMeanPositionGradient
-from ._validation import CallableFalloff
+from ._validation import CallableFalloff, check_callable_falloff
 from .falloff import FALLOFFS
 from .nn.particle import ParticleNetwork
 
@@ -22,7 +22,7 @@ class _ParticleNetwork:
 
     _module_constraints: dict = {
         "particle_dim": [Interval(Integral, 1, None, closed="left")],
-        "falloff": [StrOptions(set(FALLOFFS)), CallableFalloff()],
+        "falloff": [StrOptions(set(FALLOFFS)), CallableFalloff],
         "remove_translation": ["boolean"],
         "weight_mode": [StrOptions({"auto", "materialized", "tiled"})],
         "tile_size": [Interval(Integral, 1, None, closed="left"), None],
@@ -40,6 +40,7 @@ class _ParticleNetwork:
 
     def _build_module(self, n_features, n_outputs, generator, params=None):
         params = self.get_params() if params is None else params
+        check_callable_falloff(params["falloff"])
         return ParticleNetwork(
             self._layer_sizes(n_features, n_outputs, params["hidden_layer_sizes"]),
             particle_dim=params["particle_dim"],

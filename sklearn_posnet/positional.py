@@ -9,7 +9,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BasePositionalClassifier, BasePositionalRegressor, _Penalty
 from ._docstrings import regressor_docstring
-from ._validation import HIDDEN_SPREADS, IMAGE_SHAPES, LAYOUT_ARRAYS, CallableFalloff
+from ._validation import (
+    HIDDEN_SPREADS,
+    IMAGE_SHAPES,
+    LAYOUT_ARRAYS,
+    CallableFalloff,
+    check_callable_falloff,
+)
 from .falloff import FALLOFFS
 from .nn.positional import REFERENCE_HIDDEN_SPREAD, PositionalMLP
 
@@ -20,7 +26,7 @@ class _PositionalNetwork:
     """What the PositionalMLP estimators share: their parameters, their module, its penalty."""
 
     _module_constraints: dict = {
-        "falloff": [StrOptions(set(FALLOFFS)), CallableFalloff()],
+        "falloff": [StrOptions(set(FALLOFFS)), CallableFalloff],
         "length_scale": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "distance_alpha": [Interval(Real, 0, None, closed="left")],
         "position_dim": [Interval(Integral, 1, None, closed="left")],
@@ -52,6 +58,7 @@ class _PositionalNetwork:
 
     def _build_module(self, n_features, n_outputs, generator, params=None):
         params = self.get_params() if params is None else params
+        check_callable_falloff(params["falloff"])
         return PositionalMLP(
             self._layer_sizes(n_features, n_outputs, params["hidden_layer_sizes"]),
             position_dim=params["position_dim"],
