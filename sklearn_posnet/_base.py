@@ -29,7 +29,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_co
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import (
     Interval,
-    InvalidParameterError,
     Options,
     StrOptions,
 )
@@ -40,23 +39,32 @@ from sklearn.utils.multiclass import (
     type_of_target,
 )
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_is_fitted,
     column_or_1d,
     validate_data,
 )
 
+from ._concurrency import exclusive
 from ._fitted import FittedAttributes
 from ._network import NetworkBuilding, as_tensor
 from ._network import torch_generator as _torch_generator  # noqa: F401 (tests import it here)
 from ._optimizers import SOLVERS
-from ._outputs import output_for
+from ._outputs import consistent_log_proba, output_for
 from ._persistence import Persistence
 from ._resizing import Resizing
 from ._sensitivity import taylor_sensitivity
 from ._threads import data_shape, forward_work, uses_threads
 from ._training import Penalty, TrainingDiverged
-from ._validation import DEVICES, check_label_types
+from ._validation import (
+    CALLBACKS,
+    DEVICES,
+    HIDDEN_LAYER_SIZES,
+    check_float32_range,
+    check_label_types,
+    check_training_weights,
+    check_warm_start_classes,
+    validated_every_call,
+)
 from ._warnings import warn_caller
 from .nn._extended_range import recompute_overflowing_rows
 from .nn.activations import ACTIVATIONS
@@ -72,11 +80,15 @@ def _training_work(estimator, X) -> int:
     n_rows, n_features = data_shape(X)
     net = vars(estimator).get("net_")
     n_outputs = net.module_.layer_sizes[-1] if net is not None else 2
-    try:
-        layer_sizes = estimator._layer_sizes(n_features, n_outputs)
-    except InvalidParameterError:  # fit reports it
-        return 0
+    layer_sizes = estimator._layer_sizes(n_features, n_outputs)  # validated by then
     return forward_work(layer_sizes, estimator._batch_size(n_rows))
+
+
+def _sensitivity_work(estimator, X) -> int:
+    """Multiply-adds of the fitted network's forward pass over all of ``X`` (0: not fitted)."""
+    if "net_" not in vars(estimator):
+        return 0
+    return forward_work(estimator.net_.module_.layer_sizes, data_shape(X)[0])
 
 
 def _inference_work(estimator, X) -> int:
@@ -88,7 +100,7 @@ def _inference_work(estimator, X) -> int:
 
 def _stochastic_solver(estimator) -> bool:
     """Whether ``partial_fit`` is available: as MLPClassifier's, not with ``solver="lbfgs"``."""
-    if estimator.solver == "lbfgs":
+    if isinstance(estimator.solver, str) and estimator.solver == "lbfgs":
         raise AttributeError(
             f"partial_fit is only available for stochastic optimizers; {estimator.solver!r} is "
             "not stochastic."
@@ -112,7 +124,7 @@ class BasePositionalNetwork(
     """
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [HIDDEN_LAYER_SIZES],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "solver": [StrOptions(set(SOLVERS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -140,7 +152,7 @@ class BasePositionalNetwork(
         ],
         "device": [DEVICES],
         "record_positions": ["boolean", Interval(Integral, 1, None, closed="left")],
-        "callbacks": [list, None],
+        "callbacks": [CALLBACKS, None],
         "n_threads": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
     }
 
@@ -176,8 +188,9 @@ class BasePositionalNetwork(
     _score_name: str = "valid_score"
 
     # ----------------------------------------------------------------------------- public API
-    @uses_threads(_training_work)  # outermost: validating a callable falloff runs it too
-    @_fit_context(prefer_skip_nested_validation=True)
+    @exclusive  # one thread at a time: see _concurrency
+    @_fit_context(prefer_skip_nested_validation=True)  # nothing reads a parameter before
+    @uses_threads(_training_work)
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and target(s) y.
 
@@ -215,9 +228,10 @@ class BasePositionalNetwork(
             One column per neuron of the last hidden layer (the input itself for a network
             without hidden layers).
         """
-        return self._inference_forward(X, features=True).numpy()
+        return self._inference_forward(X, features=True)[0].numpy()
 
-    @uses_threads(_training_work)
+    @exclusive
+    @uses_threads(_sensitivity_work)
     def hidden_neuron_sensitivity(self, X, y, sample_weight=None) -> list[np.ndarray]:
         """First-order Taylor estimate of how much removing each hidden neuron changes the loss.
 
@@ -245,9 +259,7 @@ class BasePositionalNetwork(
         check_is_fitted(self)
         X, y = self._validate_training_data(X, y, new_network=False, incremental=True)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float32, ensure_non_negative=True
-            )
+            sample_weight = check_training_weights(sample_weight, X)
         X_tensor, target = self._training_tensors(X, y, sample_weight)
         return taylor_sensitivity(self.net_, X_tensor, target)
 
@@ -268,9 +280,7 @@ class BasePositionalNetwork(
                 self._check_partial_fit_call(classes)
             X, y = self._validate_training_data(X, y, new_network, incremental)
             if sample_weight is not None:
-                sample_weight = _check_sample_weight(
-                    sample_weight, X, dtype=np.float32, ensure_non_negative=True
-                )
+                sample_weight = check_training_weights(sample_weight, X)
             if new_network:
                 self._build_network(X.shape[1], self._n_output_neurons(y), n_samples=len(X))
             else:
@@ -320,6 +330,7 @@ class BasePositionalNetwork(
             multi_output=True,
             y_numeric=self._y_numeric,
         )
+        check_float32_range(X, "X", "Scale X, e.g. with StandardScaler.")
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)  # MLPClassifier's and MLPRegressor's warning
         return X, self._encode_targets(y, new_network, incremental)
@@ -379,12 +390,13 @@ class BasePositionalNetwork(
 
     # ------------------------------------------------------------------------------ inference
     @uses_threads(_inference_work)
-    def _inference_forward(self, X, *, features: bool = False) -> torch.Tensor:
+    def _inference_forward(self, X, *, features: bool = False) -> tuple[torch.Tensor, np.dtype]:
         """Logits of the fitted module for X (with ``features``, the activations of its last
         hidden layer), as a CPU float64 tensor, from the cached float64 copy of the module
-        (see :mod:`sklearn_posnet._inference`)."""
+        (see :mod:`sklearn_posnet._inference`); and the dtype of the outputs: float32 for
+        float32 ``X``, as scikit-learn keeps it, else float64."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=False)
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32), accept_sparse=False)
         module = self._inference.get(self.net_.module_)
         device = next(module.parameters()).device
         chunks = []
@@ -394,9 +406,10 @@ class BasePositionalNetwork(
         # Rows beyond the float64 range come back as logits minus their maximum (same softmax),
         # or as they are (infinite where they overflow) for outputs read one by one.
         shift = self.out_activation_ == "softmax"
-        return recompute_overflowing_rows(
+        outputs = recompute_overflowing_rows(
             module, X, torch.cat(chunks), features=features, shift=shift
         )
+        return outputs, X.dtype
 
 
 class BasePositionalClassifier(ClassifierMixin, BasePositionalNetwork):
@@ -410,8 +423,10 @@ class BasePositionalClassifier(ClassifierMixin, BasePositionalNetwork):
     _score_name = "valid_acc"
 
     @available_if(_stochastic_solver)
-    @uses_threads(_training_work)  # outermost: validating a callable falloff runs it too
+    @exclusive
+    @validated_every_call  # outside _fit_context, which skips it for a fitted estimator
     @_fit_context(prefer_skip_nested_validation=True)
+    @uses_threads(_training_work)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single epoch over the given data.
 
@@ -450,10 +465,11 @@ class BasePositionalClassifier(ClassifierMixin, BasePositionalNetwork):
         -------
         proba : ndarray of shape (n_samples, n_classes)
             The probability of each class, in the order of ``classes_`` (summing to 1); for
-            multilabel targets, each label's probability.
+            multilabel targets, each label's probability. float32 for float32 ``X``, else
+            float64.
         """
-        raw = self._inference_forward(X)
-        return output_for(self.out_activation_).activate(raw).numpy()
+        raw, dtype = self._inference_forward(X)
+        return output_for(self.out_activation_).activate(raw).numpy().astype(dtype, copy=False)
 
     def predict_log_proba(self, X):
         """Logarithm of the probability estimates.
@@ -466,10 +482,16 @@ class BasePositionalClassifier(ClassifierMixin, BasePositionalNetwork):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            The log-probability of each class (or label), in the order of ``classes_``.
+            The log-probability of each class (or label), in the order of ``classes_``;
+            float32 for float32 ``X``, else float64. It is ``np.log(predict_proba(X))``, as
+            scikit-learn's, where that probability is a normal float, and stays finite where
+            the probability underflows to 0.
         """
-        raw = self._inference_forward(X)
-        return output_for(self.out_activation_).log_activate(raw).numpy()
+        raw, dtype = self._inference_forward(X)
+        output = output_for(self.out_activation_)
+        log_proba = output.log_activate(raw).numpy()
+        proba = output.activate(raw).numpy().astype(dtype, copy=False)
+        return consistent_log_proba(proba, log_proba)  # agrees with predict_proba
 
     def predict(self, X):
         """Predict using the trained model.
@@ -485,7 +507,7 @@ class BasePositionalClassifier(ClassifierMixin, BasePositionalNetwork):
             The predicted classes, as labels from ``classes_``; for multilabel targets, an
             indicator matrix (1 where a label's probability exceeds 0.5).
         """
-        raw = self._inference_forward(X)  # checks that the estimator is fitted
+        raw, _ = self._inference_forward(X)  # checks that the estimator is fitted
         decided = output_for(self.out_activation_).decide(raw).numpy()
         return decided if decided.ndim == 2 else self.classes_[decided]
 
@@ -541,6 +563,8 @@ class BasePositionalClassifier(ClassifierMixin, BasePositionalNetwork):
         if reset:
             self.classes_ = np.unique(y)
         classes = self.classes_
+        if not reset and self.warm_start:
+            check_warm_start_classes(classes, y)  # MLPClassifier's rule, partial_fit included
         if len(classes) < 2:
             raise ValueError(
                 f"The classifier needs samples of at least 2 classes; got 1 class: "
@@ -577,8 +601,10 @@ class BasePositionalRegressor(RegressorMixin, BasePositionalNetwork):
     )
 
     @available_if(_stochastic_solver)
-    @uses_threads(_training_work)  # outermost: validating a callable falloff runs it too
+    @exclusive
+    @validated_every_call  # outside _fit_context, which skips it for a fitted estimator
     @_fit_context(prefer_skip_nested_validation=True)
+    @uses_threads(_training_work)
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with a single epoch over the given data.
 
@@ -612,10 +638,10 @@ class BasePositionalRegressor(RegressorMixin, BasePositionalNetwork):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predicted values; one-dimensional when the model was fitted on a
-            one-dimensional ``y``.
+            one-dimensional ``y``; float32 for float32 ``X``, else float64.
         """
-        raw = self._inference_forward(X)
-        outputs = output_for(self.out_activation_).activate(raw).numpy()
+        raw, dtype = self._inference_forward(X)
+        outputs = output_for(self.out_activation_).activate(raw).numpy().astype(dtype, copy=False)
         return outputs.ravel() if outputs.shape[1] == 1 else outputs
 
     def score(self, X, y, sample_weight=None):
@@ -649,13 +675,12 @@ class BasePositionalRegressor(RegressorMixin, BasePositionalNetwork):
     # --------------------------------------------------------------------------- the targets
     def _encode_targets(self, y, new_network, incremental):
         y = y.reshape(len(y), -1)
-        largest = float(np.abs(y).max(initial=0.0))
-        if largest > float(np.finfo(np.float32).max):
-            raise ValueError(
-                f"y holds values up to {largest:.3g}, beyond float32's range, in which the "
-                "network trains. Scale y, e.g. with TransformedTargetRegressor(regressor, "
-                "transformer=StandardScaler())."
-            )
+        check_float32_range(
+            y,
+            "y",
+            "Scale y, e.g. with TransformedTargetRegressor(regressor, "
+            "transformer=StandardScaler()).",
+        )
         loss = self.loss if new_network else self._built["loss"]
         if loss == "poisson" and (y < 0).any():
             raise ValueError(

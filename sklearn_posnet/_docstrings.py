@@ -40,12 +40,13 @@ def regressor_docstring(
     classifier_doc: str, *, summary: str, see_also: str, examples: str, references: str
 ) -> str:
     """The regressor's numpydoc: ``summary``, the classifier's parameters with ``loss`` after
-    the first, its attributes without ``classes_``, ``see_also``, its notes, ``references`` and
-    ``examples`` (each a section body, indented by four spaces). ``n_outputs_`` and
-    ``out_activation_`` are the regressor's own."""
+    the positional ones, its attributes without ``classes_``, ``see_also``, its notes,
+    ``references`` and ``examples`` (each a section body, indented by four spaces).
+    ``n_outputs_`` and ``out_activation_`` are the regressor's own."""
     parameters = _section(classifier_doc, "Parameters")
-    first_end = re.search(r"\n    \w", parameters).start() + 1
-    parameters = parameters[:first_end] + _LOSS + parameters[first_end:]
+    # After the positional parameters (hidden_layer_sizes, activation), as in the signature.
+    positional_end = re.search(r"    activation : .*?\n(?:        .*\n)*", parameters).end()
+    parameters = parameters[:positional_end] + _LOSS + parameters[positional_end:]
     parameters = re.sub(r"its\s+accuracy", "its R^2", parameters)
     parameters = re.sub(r"loss\s+and\s+accuracy", "loss and R^2", parameters)
     attributes = _section(classifier_doc, "Attributes")

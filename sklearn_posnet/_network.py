@@ -145,7 +145,10 @@ class NetworkBuilding:
 
     def _build_network(self, n_features, n_outputs, n_samples):
         """A new network, its generator, and the record of the parameters it was built with."""
-        params = copy.deepcopy(self.get_params(deep=False))
+        params = self.get_params(deep=False)
+        # Callables (a falloff: a functools.partial, a callable object) are kept, not copied: a
+        # copy is another object, which a warm start would take for a changed parameter.
+        params = copy.deepcopy(params, {id(v): v for v in params.values() if callable(v)})
         params["device"] = str(params["device"])
         self._generator = torch_generator(self.random_state)
         self.net_ = self._build_net(

@@ -12,11 +12,19 @@ for the squared error (the "half" losses of scikit-learn's ``neural_network._bas
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, r2_score
 from torch.nn import functional as F
 
-__all__ = ["OUTPUTS", "Output", "output_for", "target_of", "validation_score"]
+__all__ = [
+    "OUTPUTS",
+    "Output",
+    "consistent_log_proba",
+    "output_for",
+    "target_of",
+    "validation_score",
+]
 
 
 class Output(torch.nn.Module):
@@ -222,3 +230,18 @@ def validation_score(net, dataset, y) -> float:
 def target_of(y):
     """The targets of a batch's target (without its sample weights), for ``EpochScoring``."""
     return (y[0] if isinstance(y, tuple) else y).detach().cpu().numpy()
+
+
+def consistent_log_proba(proba: np.ndarray, log_proba: np.ndarray) -> np.ndarray:
+    """Log-probabilities that agree with the probabilities ``proba`` (in their dtype).
+
+    ``log_proba``, computed in log space, can differ from ``log(proba)`` where a probability
+    rounds to 1 (``log_proba`` -6.04e-14, ``log(1 - 6.04e-14)`` -6.0396e-14; in float32,
+    -1e-8 against 0): where ``proba`` is a normal number of its dtype its log is taken, as
+    scikit-learn's ``predict_log_proba``, ``np.log(predict_proba)``, does; where it underflows,
+    ``log_proba`` keeps the finite value ``proba`` lost.
+    """
+    normal = proba >= np.finfo(proba.dtype).tiny
+    with np.errstate(divide="ignore"):
+        logs = np.log(proba)
+    return np.where(normal, logs, log_proba.astype(proba.dtype))

@@ -25,6 +25,7 @@ from numbers import Integral
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import InvalidParameterError, validate_parameter_constraints
 
 from ._inference import InferenceCopy
 from ._network import BuiltNetwork
@@ -36,6 +37,7 @@ __all__ = [
     "check_net_state",
     "check_saved_state",
     "loading_device",
+    "module_config",
     "pack",
     "to_numpy_tree",
     "to_torch_tree",
@@ -43,7 +45,8 @@ __all__ = [
 ]
 
 #: Version of the layout of the saved torch state, stored with it. 2: the configuration the
-#: network was built with and the callbacks' state are saved.
+#: network was built with and the callbacks' state are saved (and, since issue 25, the
+#: module's own configuration, ``module_config``: files saved without it load unchecked).
 FORMAT_VERSION = 2
 _KEY = "_torch_state"
 #: Where the saved state keeps the configuration the network was built with: a plain dict (a
@@ -108,6 +111,69 @@ def loading_device(device) -> torch.device:
     return device
 
 
+#: The attributes of a torch module that hold its configuration (those it has), in the order
+#: of the parameters they come from; see :func:`module_config`.
+_MODULE_ATTRIBUTES = (
+    "layer_sizes",
+    "activation",
+    "position_dim",
+    "particle_dim",
+    "length_scale_setting",
+    "length_scale",
+    "input_layout",
+    "input_shape",
+    "output_layout",
+    "hidden_spread",
+    "trainable_positions",
+    "weight_mode",
+    "tile_size",
+)
+#: The estimator parameter each module attribute comes from, where the names differ.
+_PARAMETER_OF = {"layer_sizes": "hidden_layer_sizes", "length_scale_setting": "length_scale"}
+
+
+def _plain(value):
+    """``value`` as builtins and numpy arrays (tuples as lists), comparable with ``==``."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy().copy()
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def module_config(module) -> dict:
+    """The configuration the torch ``module`` holds outside its ``state_dict`` (activation,
+    falloff, dimension, resolved length scale, layouts...), as builtins and arrays: saved with
+    the module, and compared on loading with the module rebuilt from the estimator's saved
+    configuration (:func:`check_net_state`)."""
+    config = {
+        name: _plain(getattr(module, name)) for name in _MODULE_ATTRIBUTES if hasattr(module, name)
+    }
+    falloff = getattr(module, "falloff", None)
+    if falloff is not None:
+        config["falloff"] = getattr(falloff, "name", type(falloff).__name__)
+    return config
+
+
+def _same(a, b) -> bool:
+    if a is b:
+        return True
+    if callable(a) and callable(b):  # a deep copy of a callable object is another object
+        return type(a) is type(b) and getattr(a, "__name__", None) == getattr(b, "__name__", None)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        try:
+            return np.array_equal(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+        except (TypeError, ValueError):
+            return False
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (np.isnan(a) and np.isnan(b))
+    return type(a) is type(b) and a == b
+
+
 class _DamagedState(ValueError):
     """A saved state no fit could have made; :func:`_refuse` names the estimator."""
 
@@ -165,11 +231,54 @@ def _check_optimizer_state(estimator, optimizer) -> None:
                 raise _refuse(estimator, f"the optimizer setting {name!r} is {value}")
 
 
-def check_saved_state(estimator, torch_state) -> None:
+def _check_built_with(estimator, built_with, layer_sizes) -> None:
+    """The configuration the network was built with (``_built_with``, saved with the
+    estimator): every parameter, each a value the parameter accepts, agreeing with the saved
+    layer sizes and output activation. A module-defining parameter changed by ``set_params``
+    since the fit (legitimate: the network stays as built, and a warm start refuses it) is
+    named in a warning."""
+    if not isinstance(built_with, dict):
+        raise _refuse(estimator, "the configuration the network was built with is missing")
+    missing = sorted(set(estimator.get_params(deep=False)) - set(built_with))
+    if missing:
+        raise _refuse(estimator, f"the saved configuration lacks the parameters {missing}")
+    try:
+        validate_parameter_constraints(
+            estimator._parameter_constraints, built_with, caller_name=type(estimator).__name__
+        )
+    except InvalidParameterError as error:
+        raise _refuse(estimator, f"the saved configuration is invalid: {error}") from None
+    hidden = built_with["hidden_layer_sizes"]
+    hidden = [hidden] if isinstance(hidden, Integral) else list(hidden)
+    if [int(n) for n in hidden] != list(layer_sizes[1:-1]):
+        raise _refuse(
+            estimator,
+            f"the saved configuration's 'hidden_layer_sizes' {built_with['hidden_layer_sizes']!r}"
+            f" disagrees with the saved network's hidden layers {list(layer_sizes[1:-1])}",
+        )
+    out_activation = vars(estimator).get("out_activation_")
+    if "loss" in built_with:
+        expected = "exp" if built_with["loss"] == "poisson" else "identity"
+        if out_activation != expected:
+            raise _refuse(
+                estimator,
+                f"the saved configuration's 'loss' {built_with['loss']!r} implies the output "
+                f"activation {expected!r}; out_activation_ is {out_activation!r}",
+            )
+    elif out_activation not in ("softmax", "logistic"):
+        raise _refuse(
+            estimator,
+            f"out_activation_ must be 'softmax' or 'logistic', got {out_activation!r}",
+        )
+
+
+def check_saved_state(estimator, torch_state, built_with=None) -> None:
     """Raise a ValueError naming the problem when ``torch_state`` (as :func:`unpack` returns
     it) is not one that a fit could have made: entries missing or of the wrong type, parameters
     or optimizer moments that are not finite floats, layer sizes that disagree with the
-    estimator's ``n_features_in_`` and ``classes_``, a generator state of the wrong size.
+    estimator's ``n_features_in_`` and ``classes_``, a generator state of the wrong size, or a
+    saved configuration ``built_with`` (the ``get_params()`` dictionary the network was built
+    with) that is missing, invalid or disagrees with the saved network.
 
     The shapes of the parameters are checked against the rebuilt network by
     :func:`check_net_state`.
@@ -215,6 +324,7 @@ def check_saved_state(estimator, torch_state) -> None:
             f"{len(classes)} classes",
         )
     _check_positive_int(estimator, "batch_size", torch_state["batch_size"])
+    _check_built_with(estimator, built_with, sizes)
     module = torch_state["module"]
     if not isinstance(module, dict):
         raise _refuse(estimator, f"'module' must be a dict of arrays, got {type(module).__name__}")
@@ -248,6 +358,20 @@ def check_net_state(estimator, torch_state: dict, net) -> None:
                 f"the parameter {name!r} has shape {saved[name].shape}; the saved configuration "
                 f"implies {shape}",
             )
+    saved_config = torch_state.get("module_config")
+    if saved_config is not None:
+        if not isinstance(saved_config, dict):
+            raise _refuse(estimator, "'module_config' must be a dict")
+        rebuilt = module_config(net.module_)
+        for name in sorted(set(saved_config) | set(rebuilt)):
+            if not _same(saved_config.get(name), rebuilt.get(name)):
+                parameter = _PARAMETER_OF.get(name, name)
+                raise _refuse(
+                    estimator,
+                    f"the saved configuration disagrees with the saved network on {parameter!r}:"
+                    f" the configuration builds {name}={rebuilt.get(name)!r}, the network was "
+                    f"saved with {name}={saved_config.get(name)!r}",
+                )
     # An optimizer's state_dict numbers the parameters of its groups in order.
     parameters = [p for group in net.optimizer_.param_groups for p in group["params"]]
     # L-BFGS keeps its vectors flat, over all the parameters at once, under the first one.
@@ -264,6 +388,31 @@ def check_net_state(estimator, torch_state: dict, net) -> None:
                     f"the optimizer state {name!r} of parameter {index} has shape "
                     f"{value.shape}; its parameter has shape {shape}",
                 )
+    _warn_of_changed_parameters(estimator)
+
+
+def _warn_of_changed_parameters(estimator) -> None:
+    """Name in a warning the module-defining parameters changed by ``set_params`` since the
+    fit: legitimate (the network stays as built, and a warm start refuses the change), but
+    ``get_params`` then reports what the network does not do."""
+    built_with = estimator._built.params
+    changed = [
+        name
+        for name in getattr(estimator, "_module_params", ())
+        if name != "hidden_layer_sizes"
+        and not _same(_plain(built_with[name]), _plain(getattr(estimator, name)))
+    ]
+    if changed:
+        details = ", ".join(
+            f"{name}={getattr(estimator, name)!r} (built with {built_with[name]!r})"
+            for name in changed
+        )
+        warn_caller(
+            f"This {type(estimator).__name__} was saved with parameters changed since its "
+            f"network was built: {details}. It predicts with the network as built; fit with "
+            "warm_start=False to apply them.",
+            UserWarning,
+        )
 
 
 class Persistence:
@@ -293,6 +442,7 @@ class Persistence:
             torch_state.update(
                 module=dict(net.module_.state_dict()),
                 layer_sizes=[int(n) for n in net.module_.layer_sizes],
+                module_config=module_config(net.module_),
                 optimizer=net.optimizer_.state_dict(),
                 batch_size=int(net.batch_size),
                 callbacks={
@@ -311,6 +461,7 @@ class Persistence:
     def __setstate__(self, state):
         state, torch_state = unpack(state)
         built_with = state.pop(_BUILT_KEY, None)
+        self._upgrade_saved_state(state, built_with)
         super().__setstate__(state)
         if built_with is not None:
             if not isinstance(built_with, dict):
@@ -318,7 +469,7 @@ class Persistence:
             self._built = BuiltNetwork.from_params(built_with)
         if torch_state is None:
             return
-        check_saved_state(self, torch_state)
+        check_saved_state(self, torch_state, built_with)
         if torch_state.get("device_is_torch_device"):
             self.device = torch.device(self.device)
         generator = None
@@ -328,6 +479,11 @@ class Persistence:
             self._generator = generator
         if "module" in torch_state:
             self._restore_net(torch_state, generator)
+
+    def _upgrade_saved_state(self, state: dict, built_with: dict | None) -> None:
+        """Fill in, in place, what a model saved by an older version lacks (a parameter added
+        since, with the value that gives the behaviour it was trained with), before the saved
+        state is checked; the estimators that gained a parameter override this."""
 
     def _restore_net(self, torch_state: dict, generator) -> None:
         """Rebuild ``net_`` from a saved state, with the configuration it was built with (its

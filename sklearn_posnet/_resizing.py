@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from ._concurrency import exclusive
 from ._network import as_tensor, torch_generator
 from ._recording import RECORDER_NAME
 from ._sensitivity import neuron_gradient_norms
@@ -34,6 +35,7 @@ class Resizing:
     A mixin of :class:`~sklearn_posnet._base.BasePositionalNetwork`.
     """
 
+    @exclusive
     def select_hidden_neurons(self, keep) -> Resizing:
         """Shrink the fitted network in place to the hidden neurons in ``keep``.
 
@@ -64,6 +66,7 @@ class Resizing:
 
         return self._resize_hidden_layers(select)
 
+    @exclusive
     def grow_hidden_neurons(
         self,
         hidden_layer: int,

@@ -155,21 +155,26 @@ class _OfDistance:
 
 
 def check_falloff_output(output, distances: torch.Tensor, falloff) -> torch.Tensor:
-    """``output``, the result of ``falloff`` on ``distances``, if it is a floating-point tensor of
-    the distances' shape (nothing is broadcast); else a TypeError or ValueError that says so."""
+    """``output``, the result of ``falloff`` on ``distances``, if it is a finite floating-point
+    tensor of the distances' shape and dtype (nothing is broadcast or converted); else a
+    TypeError or ValueError that names the falloff and says what to return."""
     problem = None
     if not isinstance(output, torch.Tensor):
         problem, error = f"a {type(output).__name__}", TypeError
-    elif not output.is_floating_point():
+    elif not output.is_floating_point() or output.dtype != distances.dtype:
         problem, error = f"a tensor of dtype {output.dtype}", TypeError
     elif output.shape != distances.shape:
         problem, error = f"a tensor of shape {tuple(output.shape)}", ValueError
+    elif not torch.isfinite(output).all():
+        problem, error = "NaN or infinity", ValueError
     if problem is None:
         return output
     name = getattr(falloff, "__name__", type(falloff).__name__)
     raise error(
-        f"The falloff {name!r} must return a floating-point tensor of the same shape as its "
-        f"input; for distances of shape {tuple(distances.shape)} it returned {problem}."
+        f"The falloff {name!r} (the falloff parameter) must return a floating-point tensor of the "
+        f"same shape as its input, in its dtype, with finite values; for distances of shape "
+        f"{tuple(distances.shape)} and dtype {distances.dtype} it returned {problem}. "
+        "Compute it from the distances with torch operations, e.g. lambda d: 1 / (1 + d**2)."
     )
 
 

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._base import BasePositionalClassifier, BasePositionalRegressor
 from ._docstrings import regressor_docstring
 from ._training import RemoveMeanPositionGradient
-from ._validation import CallableFalloff
+from ._validation import CallableFalloff, check_callable_falloff
 from .falloff import FALLOFFS
 from .nn.particle import ParticleNetwork
 
@@ -22,7 +22,7 @@ class _ParticleNetwork:
 
     _module_constraints: dict = {
         "particle_dim": [Interval(Integral, 1, None, closed="left")],
-        "falloff": [StrOptions(set(FALLOFFS)), CallableFalloff()],
+        "falloff": [StrOptions(set(FALLOFFS)), CallableFalloff],
         "remove_translation": ["boolean"],
         "weight_mode": [StrOptions({"auto", "materialized", "tiled"})],
         "tile_size": [Interval(Integral, 1, None, closed="left"), None],
@@ -40,6 +40,7 @@ class _ParticleNetwork:
 
     def _build_module(self, n_features, n_outputs, generator, params=None):
         params = self.get_params() if params is None else params
+        check_callable_falloff(params["falloff"])
         return ParticleNetwork(
             self._layer_sizes(n_features, n_outputs, params["hidden_layer_sizes"]),
             particle_dim=params["particle_dim"],
@@ -58,6 +59,7 @@ class _ParticleNetwork:
     def __init__(
         self,
         hidden_layer_sizes=(128,),
+        activation="relu",
         *,
         particle_dim=2,
         falloff="gaussian",
@@ -65,7 +67,6 @@ class _ParticleNetwork:
         weight_mode="auto",
         tile_size=None,
         alpha=0.0,
-        activation="relu",
         solver="rmsprop",
         batch_size=100,
         learning_rate="constant",
@@ -141,6 +142,8 @@ class ParticleNetworkClassifier(_ParticleNetwork, BasePositionalClassifier):
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(128,)
         The ith element is the number of neurons in the ith hidden layer (the paper's MNIST
         network is 784-128-10).
+    activation : {"relu", "tanh", "logistic", "identity", "swish"}, default="relu"
+        Activation function of the hidden layers.
     particle_dim : int, default=2
         Dimension of positions and dipoles (the paper uses 2 and 3). With 1 the dipoles are
         scalars and every implied weight has the sign of ``v_i * v_j``: all the neurons of a
@@ -167,8 +170,6 @@ class ParticleNetworkClassifier(_ParticleNetwork, BasePositionalClassifier):
         Strength of the L2 penalty on the implied weight matrices, scaled as in
         :class:`~sklearn.neural_network.MLPClassifier`: ``0.5 * alpha * sum(w**2)`` divided by
         the batch size. The paper uses none.
-    activation : {"relu", "tanh", "logistic", "identity", "swish"}, default="relu"
-        Activation function of the hidden layers.
     solver : {"rmsprop", "adam", "sgd", "lbfgs"}, default="rmsprop"
         The optimizer; the paper's is RMSProp with a decay of 0.99. "lbfgs" is full-batch
         L-BFGS (see ``max_fun``), as for MLPClassifier.
@@ -356,6 +357,7 @@ class ParticleNetworkRegressor(_ParticleNetwork, BasePositionalRegressor):
     def __init__(
         self,
         hidden_layer_sizes=(128,),
+        activation="relu",
         *,
         loss="squared_error",
         particle_dim=2,
@@ -364,7 +366,6 @@ class ParticleNetworkRegressor(_ParticleNetwork, BasePositionalRegressor):
         weight_mode="auto",
         tile_size=None,
         alpha=0.0,
-        activation="relu",
         solver="rmsprop",
         batch_size=100,
         learning_rate="constant",

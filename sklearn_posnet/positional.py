@@ -10,7 +10,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._base import BasePositionalClassifier, BasePositionalRegressor
 from ._docstrings import regressor_docstring
 from ._training import Penalty
-from ._validation import IMAGE_SHAPES, CallableFalloff
+from ._validation import (
+    HIDDEN_SPREADS,
+    IMAGE_SHAPES,
+    LAYOUT_ARRAYS,
+    CallableFalloff,
+    check_callable_falloff,
+)
 from .falloff import FALLOFFS
 from .nn.positional import DISTANCE_REDUCTIONS, REFERENCE_HIDDEN_SPREAD, PositionalMLP
 
@@ -21,18 +27,21 @@ class _PositionalNetwork:
     """What the PositionalMLP estimators share: their parameters, their module, its penalty."""
 
     _module_constraints: dict = {
-        "falloff": [StrOptions(set(FALLOFFS)), CallableFalloff()],
+        "falloff": [StrOptions(set(FALLOFFS)), CallableFalloff],
         "length_scale": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "distance_alpha": [Interval(Real, 0, None, closed="left")],
         "distance_reduction": [StrOptions(set(DISTANCE_REDUCTIONS))],
         "position_dim": [Interval(Integral, 1, None, closed="left")],
         "input_layout": [
             StrOptions({"even", "auto", "grid", "line", "sphere", "random"}),
-            "array-like",
+            LAYOUT_ARRAYS["input_layout"],
         ],
         "input_shape": [IMAGE_SHAPES, None],
-        "output_layout": [StrOptions({"sphere", "circle", "line", "random"}), "array-like"],
-        "hidden_spread": [Interval(Real, 0, None, closed="left"), tuple],
+        "output_layout": [
+            StrOptions({"sphere", "circle", "line", "random"}),
+            LAYOUT_ARRAYS["output_layout"],
+        ],
+        "hidden_spread": [HIDDEN_SPREADS],
         "trainable_positions": [StrOptions({"hidden", "all", "none"})],
     }
 
@@ -52,6 +61,7 @@ class _PositionalNetwork:
 
     def _build_module(self, n_features, n_outputs, generator, params=None):
         params = self.get_params() if params is None else params
+        check_callable_falloff(params["falloff"])
         return PositionalMLP(
             self._layer_sizes(n_features, n_outputs, params["hidden_layer_sizes"]),
             position_dim=params["position_dim"],
@@ -64,27 +74,17 @@ class _PositionalNetwork:
             hidden_spread=params["hidden_spread"],
             trainable_positions=params["trainable_positions"],
             # Networks saved before distance_reduction existed were trained with the layer mean
-            # (see __setstate__).
+            # (see _upgrade_saved_state).
             distance_reduction=params.get("distance_reduction", "layer_mean"),
             generator=generator,
         )
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if "distance_reduction" not in vars(self):
-            # Saved before distance_reduction existed, so trained with the layer mean: say so in
-            # the parameter and in the record of what the network was built with (a dict here,
-            # a read-only BuiltNetwork where the estimators keep one), so that predict, warm
-            # starts and saving again treat it as built.
-            self.distance_reduction = "layer_mean"
-            built = vars(self).get("_built_with")
-            if isinstance(built, dict):
-                built.setdefault("distance_reduction", "layer_mean")
-            built = vars(self).get("_built")
-            if built is not None and "distance_reduction" not in built.params:
-                self._built = type(built).from_params(
-                    {**built.params, "distance_reduction": "layer_mean"}
-                )
+    def _upgrade_saved_state(self, state, built_with):
+        # Saved before distance_reduction existed, so trained with the layer mean: say so in the
+        # parameter and in the record of what the network was built with.
+        state.setdefault("distance_reduction", "layer_mean")
+        if isinstance(built_with, dict):
+            built_with.setdefault("distance_reduction", "layer_mean")
 
     @property
     def length_scale_(self) -> float:
@@ -99,6 +99,7 @@ class _PositionalNetwork:
     def __init__(
         self,
         hidden_layer_sizes=(100,),
+        activation="relu",
         *,
         falloff="inverse_square",
         length_scale="auto",
@@ -111,7 +112,6 @@ class _PositionalNetwork:
         output_layout="sphere",
         hidden_spread=REFERENCE_HIDDEN_SPREAD,
         trainable_positions="hidden",
-        activation="relu",
         solver="adam",
         batch_size="auto",
         learning_rate="constant",
@@ -195,6 +195,8 @@ class PositionalMLPClassifier(_PositionalNetwork, BasePositionalClassifier):
     ----------
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of neurons in the ith hidden layer.
+    activation : {"relu", "tanh", "logistic", "identity", "swish"}, default="relu"
+        Activation function of the hidden layers (the paper uses "swish").
     falloff : {"inverse_square", "gaussian", "exponential", "none"} or callable, \
             default="inverse_square"
         How a connection's strength falls with distance: ``1 / (1 + d**2)``, ``exp(-d**2)``,
@@ -251,8 +253,6 @@ class PositionalMLPClassifier(_PositionalNetwork, BasePositionalClassifier):
         last value repeats for deeper layers. The default is the reference implementation's.
     trainable_positions : {"hidden", "all", "none"}, default="hidden"
         Which positions are learned; input and output neurons stay in place with "hidden".
-    activation : {"relu", "tanh", "logistic", "identity", "swish"}, default="relu"
-        Activation function of the hidden layers (the paper uses "swish").
     solver : {"adam", "rmsprop", "sgd", "lbfgs"}, default="adam"
         The optimizer; "lbfgs" is full-batch L-BFGS (see ``max_fun``), which can converge
         faster on small data, as for MLPClassifier.
@@ -447,6 +447,7 @@ class PositionalMLPRegressor(_PositionalNetwork, BasePositionalRegressor):
     def __init__(
         self,
         hidden_layer_sizes=(100,),
+        activation="relu",
         *,
         loss="squared_error",
         falloff="inverse_square",
@@ -460,7 +461,6 @@ class PositionalMLPRegressor(_PositionalNetwork, BasePositionalRegressor):
         output_layout="sphere",
         hidden_spread=REFERENCE_HIDDEN_SPREAD,
         trainable_positions="hidden",
-        activation="relu",
         solver="adam",
         batch_size="auto",
         learning_rate="constant",

@@ -59,7 +59,7 @@ def _neuron_scores(estimator, criterion, data: tuple = (None, None, None)) -> li
     module = _fitted_module(estimator)
     hidden_sizes = list(module.layer_sizes[1:-1])
     if callable(criterion):
-        raw_scores = list(criterion(estimator))
+        return _checked_criterion_scores(criterion(estimator), hidden_sizes, criterion)
     elif criterion == "taylor":
         if not hasattr(estimator, "hidden_neuron_sensitivity"):
             raise TypeError(
@@ -77,6 +77,48 @@ def _neuron_scores(estimator, criterion, data: tuple = (None, None, None)) -> li
         )
     if not all(np.isfinite(s).all() for s in scores):
         raise ValueError("The neuron scores contain NaN or infinity.")
+    return scores
+
+
+def _checked_criterion_scores(returned, hidden_sizes: list[int], criterion) -> list[np.ndarray]:
+    """The scores a callable ``criterion`` returned, as float64 arrays, if they are one
+    sequence of finite numbers per hidden layer with one number per neuron; else a TypeError or
+    ValueError naming the criterion, what it returned and what it must return."""
+    name = getattr(criterion, "__name__", type(criterion).__name__)
+    expected = (
+        f"a list of {len(hidden_sizes)} array(s) of scores, one per hidden layer, with one score "
+        f"per hidden neuron: lengths {hidden_sizes} (e.g. [np.ones(n) for n in "
+        "estimator.hidden_layer_sizes])"
+    )
+
+    def refuse(error, problem):
+        return error(f"The criterion callable {name!r} must return {expected}; {problem}.")
+
+    if isinstance(returned, np.ndarray):
+        if returned.ndim == 0 or (returned.ndim == 1 and returned.dtype != object):
+            raise refuse(
+                TypeError,
+                f"it returned one array of shape {returned.shape}; return a list of arrays",
+            )
+    elif isinstance(returned, (str, bytes, dict)) or not hasattr(returned, "__iter__"):
+        raise refuse(TypeError, f"it returned a {type(returned).__name__}: {returned!r}")
+    layers = list(returned)
+    if len(layers) != len(hidden_sizes):
+        raise refuse(ValueError, f"it returned {len(layers)} entries")
+    scores = []
+    for index, (layer, size) in enumerate(zip(layers, hidden_sizes)):
+        try:
+            array = np.asarray(layer, dtype=np.float64)
+        except (TypeError, ValueError, RuntimeError) as error:
+            raise refuse(
+                TypeError, f"entry {index} is not numbers ({type(layer).__name__}: {error})"
+            ) from None
+        # (n,), or (n, 1) and (1, n): one axis of scores.
+        if array.size != size or max(array.shape, default=1) != size:
+            raise refuse(ValueError, f"entry {index} has shape {array.shape}, not ({size},)")
+        if not np.isfinite(array).all():
+            raise refuse(ValueError, f"entry {index} contains NaN or infinity")
+        scores.append(array.reshape(-1))
     return scores
 
 
@@ -145,21 +187,30 @@ def _check_schedule(amount, n_steps) -> None:
     ``amount`` (neuron counts or fractions) ending at ``amount``."""
     if isinstance(n_steps, Integral):
         return
-    steps = list(np.asarray(n_steps, dtype=object).reshape(-1)) if np.ndim(n_steps) <= 1 else None
+    try:
+        steps = np.asarray(n_steps, dtype=object)
+    except ValueError:  # ragged
+        steps = None
+    steps = list(steps.reshape(-1)) if steps is not None and steps.ndim <= 1 else None
     counts = isinstance(amount, Integral)
     kind = "neuron counts (ints)" if counts else "fractions (floats in (0, 1))"
-    if not steps or not all(
-        isinstance(step, Integral if counts else RealNotInt)
-        and not isinstance(step, bool)
-        and np.isfinite(step)
-        and 0 < step
-        and (counts or step < 1)
-        for step in steps
-    ):
+
+    def good(step) -> bool:
+        return (
+            isinstance(step, Integral if counts else RealNotInt)
+            and not isinstance(step, bool)
+            and bool(np.isfinite(step))
+            and 0 < step
+            and (counts or step < 1)
+        )
+
+    bad = None if not steps else next((i for i, step in enumerate(steps) if not good(step)), None)
+    if not steps or bad is not None:
+        element = "" if bad is None else f" (its element {bad} is {steps[bad]!r})"
         raise ValueError(
             f"n_steps={n_steps!r}: a schedule must be a non-empty 1-D sequence of positive "
             f"{kind}, the kind of amount={amount!r}: the cumulative amount removed after each "
-            "step."
+            f"step{element}."
         )
     if any(later <= earlier for earlier, later in itertools.pairwise(steps)):
         raise ValueError(

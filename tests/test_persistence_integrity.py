@@ -176,3 +176,105 @@ def test_intact_saved_state_loads_and_predicts_the_same(
     np.testing.assert_array_equal(
         loaded.predict_proba(digits[0]), estimator.predict_proba(digits[0])
     )
+
+
+def _state_with(estimator, change):
+    """``estimator.__getstate__()`` after ``change(state)`` (the estimator's saved __dict__)."""
+    state = estimator.__getstate__()
+    state["_built_with"] = dict(state["_built_with"])
+    change(state)
+    return state
+
+
+def _load(cls, state):
+    loaded = cls.__new__(cls)
+    loaded.__setstate__(state)
+    return loaded
+
+
+def _built_with(name, value):
+    def change(state):
+        state["_built_with"][name] = value
+
+    return change
+
+
+def _module_config(name, value):
+    def change(state):
+        state["_torch_state"]["module_config"][name] = value
+
+    return change
+
+
+CONFIGURATION_TAMPERINGS = {
+    "activation": (_built_with("activation", "tanh"), r"on 'activation'"),
+    "falloff": (_built_with("falloff", "exponential"), r"on 'falloff'"),
+    "position or particle dim (module config)": (
+        lambda state: _module_config(
+            "position_dim" if "position_dim" in state["_built_with"] else "particle_dim", 3
+        )(state),
+        r"on '(position|particle)_dim'",
+    ),
+    "an invalid activation": (
+        _built_with("activation", "bogus"),
+        r"configuration is invalid: The 'activation' parameter",
+    ),
+    "a missing parameter": (
+        lambda state: state["_built_with"].pop("activation"),
+        r"lacks the parameters \['activation'\]",
+    ),
+    "hidden layers": (
+        _built_with("hidden_layer_sizes", (7,)),
+        r"'hidden_layer_sizes' \(7,\) disagrees with the saved network's hidden layers",
+    ),
+    "the output activation": (
+        lambda state: state.update(out_activation_="identity"),
+        r"out_activation_",
+    ),
+    "the activation in the module config": (
+        _module_config("activation", "logistic"),
+        r"on 'activation': the configuration builds activation='relu', the network was saved "
+        r"with activation='logistic'",
+    ),
+}
+
+
+@pytest.mark.parametrize("factory", [positional, particle], ids=["positional", "particle"])
+@pytest.mark.parametrize(
+    "case", CONFIGURATION_TAMPERINGS.values(), ids=CONFIGURATION_TAMPERINGS.keys()
+)
+def test_a_saved_configuration_that_disagrees_with_itself_is_refused_naming_the_field(
+    factory, case, fitted
+):
+    change, message = case
+    estimator = fitted[factory]
+    with pytest.raises(ValueError, match=message) as error:
+        _load(type(estimator), _state_with(estimator, change))
+    assert "saved state" in str(error.value)
+
+
+@pytest.mark.parametrize("cls", ["PositionalMLPRegressor", "ParticleNetworkRegressor"])
+def test_a_regressor_whose_loss_disagrees_with_its_outputs_is_refused(cls, digits):
+    import sklearn_posnet
+
+    X, y = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator = getattr(sklearn_posnet, cls)((4,), max_iter=1, random_state=0).fit(X, y)
+    state = _state_with(estimator, _built_with("loss", "poisson"))
+    with pytest.raises(ValueError, match=r"'loss' 'poisson' implies the output activation 'exp'"):
+        _load(type(estimator), state)
+
+
+@pytest.mark.parametrize("factory", [positional, particle], ids=["positional", "particle"])
+def test_a_parameter_changed_after_the_fit_loads_with_a_warning_and_the_network_as_built(
+    factory, fitted, digits
+):
+    estimator = copy_of = pickle.loads(pickle.dumps(fitted[factory]))
+    copy_of.set_params(activation="tanh")
+    with pytest.warns(UserWarning, match=r"activation='tanh' \(built with 'relu'\)"):
+        loaded = pickle.loads(pickle.dumps(estimator))
+    assert loaded.get_params()["activation"] == "tanh"
+    np.testing.assert_array_equal(
+        loaded.predict_proba(digits[0]), fitted[factory].predict_proba(digits[0])
+    )

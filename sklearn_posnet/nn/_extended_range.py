@@ -120,11 +120,14 @@ def recompute_overflowing_rows(
     is :func:`extended_range_forward`'s.
     """
     redo = ~torch.isfinite(outputs).all(dim=1).numpy()
-    redo |= (X.max(axis=1) > PLAIN_RANGE_LIMIT) | (X.min(axis=1) < -PLAIN_RANGE_LIMIT)
+    if X.dtype.itemsize > 4:  # float32 cannot hold such values
+        redo |= (X.max(axis=1) > PLAIN_RANGE_LIMIT) | (X.min(axis=1) < -PLAIN_RANGE_LIMIT)
     if not redo.any():
         return outputs
     outputs = outputs.clone()
     rows = np.flatnonzero(redo)
-    recomputed = extended_range_forward(module, X[rows], features=features, shift=shift)
+    recomputed = extended_range_forward(
+        module, X[rows].astype(np.float64), features=features, shift=shift
+    )
     outputs[torch.from_numpy(rows)] = torch.from_numpy(recomputed).to(outputs.dtype)
     return outputs

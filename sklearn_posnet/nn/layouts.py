@@ -161,12 +161,22 @@ def resolve_layout(
             f"Unknown {role} layout {layout!r}; expected 'even', 'auto', 'grid', 'line', "
             f"'circle', 'sphere', 'random' or an array of shape ({n}, {dim})."
         )
-    positions = np.asarray(layout, dtype=np.float32)
+    try:
+        positions = np.asarray(layout, dtype=np.float32)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"The {role} layout ({role}_layout) must be a name or an array of numbers of shape "
+            f"({n}, {dim}); converting it to numbers failed: {error}."
+        ) from None
     if positions.shape != (n, dim):
         raise ValueError(
             f"The {role} layout array has shape {positions.shape}; expected ({n}, {dim}) "
             f"({n} {role} neurons in position_dim={dim})."
         )
     if not np.isfinite(positions).all():
-        raise ValueError(f"The {role} layout array contains NaN or infinity.")
+        row = int(np.argwhere(~np.isfinite(positions))[0][0])
+        raise ValueError(
+            f"The {role} layout array ({role}_layout) contains NaN or infinity (row {row}: "
+            f"{positions[row].tolist()})."
+        )
     return torch.from_numpy(positions.copy())

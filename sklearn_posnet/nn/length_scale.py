@@ -47,10 +47,13 @@ def half_value_distance(falloff: Falloff) -> float:
     if falloff.is_constant:
         return 1.0
     with torch.no_grad():
-        at_zero = float(falloff(torch.zeros(1))[0])
+        try:
+            at_zero = float(falloff(torch.zeros(1))[0])
+            values = falloff(_SCAN * _SCAN)
+        except ValueError:  # a callable's values are not finite (falloff.check_falloff_output)
+            return 1.0
         if not math.isfinite(at_zero) or at_zero <= 0.0:
             return 1.0
-        values = falloff(_SCAN * _SCAN)
         below = torch.nonzero(values <= 0.5 * at_zero).flatten()
         if below.numel() == 0:
             return 1.0
