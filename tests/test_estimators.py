@@ -357,21 +357,29 @@ def test_parameter_counts():
 
 
 @pytest.mark.parametrize(
-    ("estimator", "minimum"),
+    ("estimator", "minimum", "seeds"),
     [
-        (PositionalMLPClassifier(random_state=0), 0.95),
-        (PositionalMLPClassifier(falloff="none", distance_alpha=0.0, random_state=0), 0.95),
-        (ParticleNetworkClassifier(random_state=0), 0.9),
+        (PositionalMLPClassifier(), 0.95, [0]),
+        (PositionalMLPClassifier(falloff="none", distance_alpha=0.0), 0.95, [0]),
+        # One seed's accuracy is not the default's: over 16 seeds it spans 0.878 to 0.947
+        # (benchmarks/results/particle_digits_seeds.md), and float32 products that round
+        # differently on another CPU move a seed within that spread (seed 0: 0.896 on the
+        # machine of that table, 0.884 on an AVX-512 one). The mean of five seeds is what the
+        # threshold holds.
+        (ParticleNetworkClassifier(), 0.9, [0, 1, 2, 3, 4]),
     ],
     ids=["positional", "vanilla", "particle"],
 )
-def test_defaults_reach_good_accuracy_on_digits(all_digits, estimator, minimum):
+def test_defaults_reach_good_accuracy_on_digits(all_digits, estimator, minimum, seeds):
     X, y = all_digits
     X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_state=0)
+    scores = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        estimator.fit(X_train, y_train)
-    assert estimator.score(X_test, y_test) >= minimum
+        for seed in seeds:
+            fitted = clone(estimator).set_params(random_state=seed).fit(X_train, y_train)
+            scores.append(fitted.score(X_test, y_test))
+    assert np.mean(scores) >= minimum, scores
 
 
 def test_warm_start_fit_uses_a_fresh_optimizer_with_the_new_learning_rate(small_digits):
