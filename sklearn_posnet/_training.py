@@ -309,6 +309,13 @@ class PosNet(NeuralNet):
             if param.requires_grad:
                 yield name, param
 
+    def initialize_history(self):
+        # With the history, the lowest training loss in it (PrintLog's "best" mark), kept here
+        # rather than searched for in the history at every epoch.
+        super().initialize_history()
+        self.best_train_loss_ = np.inf
+        return self
+
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         callbacks = [callback for _, callback in self.callbacks_]
         self.batch_callbacks_ = [cb for cb in callbacks if sees_training_batches(cb)]
@@ -385,9 +392,9 @@ class PosNet(NeuralNet):
             self.diverge(f"the loss became {loss}")
         if not all(bool(p.isfinite().all()) for p in self.module_.parameters()):
             self.diverge("the parameters became non-finite")
-        best = min((row.get("train_loss", np.inf) for row in self.history[:-1]), default=np.inf)
         self.history.record("train_loss", loss)
-        self.history.record("train_loss_best", bool(loss < best))
+        self.history.record("train_loss_best", bool(loss < self.best_train_loss_))
+        self.best_train_loss_ = min(self.best_train_loss_, loss)
         self.history.record("train_batch_count", len(losses))
 
     def diverge(self, what: str):

@@ -287,3 +287,15 @@ def test_neither_the_import_nor_a_fit_imports_torch_dynamo_or_optional_packages(
     )
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found == {"at import": [], "after fits": []}
+
+
+def test_the_best_epoch_marks_follow_the_loss_across_calls(digits):
+    """PrintLog's "best" mark: an epoch is best when its loss is below every earlier one of the
+    net's history, partial_fit calls included."""
+    X, y = digits
+    estimator = PositionalMLPClassifier((5,), max_iter=4, learning_rate_init=0.05).fit(X, y)
+    estimator.partial_fit(X, y)
+    losses = list(estimator.net_.history[:, "train_loss"])
+    marks = list(estimator.net_.history[:, "train_loss_best"])
+    assert marks == [loss < min(losses[:i], default=np.inf) for i, loss in enumerate(losses)]
+    assert marks[0] is True
