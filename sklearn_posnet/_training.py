@@ -4,10 +4,11 @@ skorch's default ``Dataset`` indexes one sample at a time and collates; for data
 in memory as one tensor that costs more than the training step itself. Here a batch is a slice
 (or a gather of shuffled indices) of tensors that live on the training device for the whole fit.
 
-The training concerns are skorch callbacks, each owning its own state:
+:class:`PosNet` runs the batches of each epoch in a loop of its own and checks the epoch's loss
+and parameters; the training concerns are skorch callbacks, each owning its own state:
 
-- :class:`DivergenceGuard`: stops at the first non-finite loss or parameter and puts back the
-  parameters of the last finite epoch;
+- :class:`DivergenceGuard`: the parameters at the start of every epoch, put back when the net
+  finds a non-finite loss, parameter or validation prediction;
 - :class:`TrainingCurves`: the loss curve over all calls and the validation scores of this call;
 - :class:`PlateauStopping`: MLPClassifier's ``tol``/``n_iter_no_change`` stopping rule;
 - :class:`KeepBestEpoch`: with early stopping, the parameters of the best-scoring epoch;
