@@ -73,22 +73,18 @@ def _mlp(**params):
     return MLPClassifier(**params)
 
 
-def _search_cases(epochs: int) -> dict:
-    """(estimator, grid) of part (a) and (c)."""
-    return {
-        "ours": (
-            _ours(max_iter=epochs, random_state=0),
-            {"falloff": ["inverse_square", "none"], "distance_alpha": [0.0, 0.01]},
-        ),
-        "ours, n_threads=-1": (
-            _ours(max_iter=epochs, random_state=0, n_threads=-1),
-            {"falloff": ["inverse_square", "none"], "distance_alpha": [0.0, 0.01]},
-        ),
-        "MLPClassifier": (
-            _mlp(max_iter=epochs, random_state=0),
-            {"alpha": [1e-4, 1e-2], "activation": ["relu", "tanh"]},
-        ),
-    }
+def _search_case(name: str, epochs: int) -> tuple:
+    """(estimator, grid) of the search ``name`` of parts (a) and (c); imports only that
+    estimator's package (MLPClassifier's process never imports torch)."""
+    grid = {"falloff": ["inverse_square", "none"], "distance_alpha": [0.0, 0.01]}
+    if name == "ours":
+        return _ours(max_iter=epochs, random_state=0), grid
+    if name == "ours, n_threads=-1":
+        return _ours(max_iter=epochs, random_state=0, n_threads=-1), grid
+    return (
+        _mlp(max_iter=epochs, random_state=0),
+        {"alpha": [1e-4, 1e-2], "activation": ["relu", "tanh"]},
+    )
 
 
 def _digits():
@@ -129,7 +125,7 @@ def search_worker(name: str, n_jobs: int, epochs: int, cv: int) -> None:
     process: loky's workers start and import everything), then the same search warm."""
     start = time.perf_counter()
     X, y = _digits()
-    estimator, grid = _search_cases(epochs)[name]  # imports the estimator's package
+    estimator, grid = _search_case(name, epochs)  # imports the estimator's package
     imported = time.perf_counter() - start
     cold, cold_cpu = _time_search(estimator, grid, X, y, n_jobs, cv)
     warm, _ = _time_search(estimator, grid, X, y, n_jobs, cv)
@@ -303,8 +299,8 @@ def part_dask(args) -> dict:
     except ImportError:
         return {"skipped": "dask.distributed is not installed"}
     X, y = _digits()
-    cases = _search_cases(args.epochs)
     names = ["ours", "MLPClassifier"]
+    cases = {name: _search_case(name, args.epochs) for name in names}
     runs = []
     with (
         distributed.LocalCluster(
