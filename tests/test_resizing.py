@@ -119,7 +119,12 @@ def test_models_saved_before_the_split_load_and_predict_the_same(saved):
     }
     for name, entry in saved.items():
         model = entry["model"]
-        assert_array_equal(model.predict(entry["X"]), entry["predict"], err_msg=name)
+        if "predict_proba" in entry:  # class labels: exactly
+            assert_array_equal(model.predict(entry["X"]), entry["predict"], err_msg=name)
+        else:
+            # The file was written on another CPU, and float64 products round differently from
+            # one CPU's BLAS kernels to another's (1 ulp seen): as close as the probabilities.
+            assert_allclose(model.predict(entry["X"]), entry["predict"], rtol=1e-12, err_msg=name)
         if "predict_proba" in entry:
             assert_allclose(model.predict_proba(entry["X"]), entry["predict_proba"], rtol=1e-12)
         assert isinstance(model._built, BuiltNetwork)
