@@ -4,14 +4,16 @@ refactoring the training loop changes no result.
 Made with the code at commit 90b5a54 (before the training loop became skorch callbacks):
 ``python tests/data/make_training_expectations.py``. Rerun it only when a change of results is
 intended, and say so in the commit, or to add the file of another kind of CPU, with the code
-before your change (``AVX512``: made with the code at commit cb0ab5b, which gave the same
-results as 90b5a54 on the machine that made the first file). Fits run on one thread: float32
+before your change (``GenuineIntel_AVX512``: made with the code at commit cb0ab5b, which gave
+the same results as 90b5a54 on the machine that made the first file; ``AuthenticAMD_AVX512``:
+made with the code at commit c09338b, whose results equal cb0ab5b's on the Intel CPU). Fits run on one thread: float32
 matrix products (and so the trained parameters) round differently with another number of
 threads.
 """
 
 from __future__ import annotations
 
+import platform
 import warnings
 from pathlib import Path
 
@@ -23,11 +25,25 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn_posnet import ParticleNetworkClassifier, PositionalMLPClassifier
 
 
+def cpu_vendor() -> str:
+    """The CPU's vendor as Linux names it (``GenuineIntel``, ``AuthenticAMD``), or the
+    platform's processor name elsewhere."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("vendor_id"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def expectations_path() -> Path:
-    """The expectations of this machine's CPU: float32 products round differently with other
-    vector instructions (AVX2, AVX512), so each kind of CPU has its own file."""
+    """The expectations of this machine's kind of CPU: float32 products round differently with
+    other vector instructions (AVX2, AVX512) and, with the same instructions, on another
+    vendor's CPU (the BLAS picks other kernels: an AMD and an Intel CPU, both AVX512, differ
+    by an ulp), so each vendor and capability has its own file."""
     capability = torch.backends.cpu.get_cpu_capability()
-    return Path(__file__).with_name(f"training_expectations_{capability}.npz")
+    return Path(__file__).with_name(f"training_expectations_{cpu_vendor()}_{capability}.npz")
 
 
 #: The geometry the positional cases were made with (the defaults at 90b5a54).
