@@ -274,7 +274,9 @@ class PosNet(NeuralNet):
     skorch keeps what it is good at: the epochs, their callbacks and history, ``callbacks=``,
     learning-rate schedulers, checkpoints. The batches of a training epoch run in a loop of
     the net's own (:meth:`run_single_epoch`): one forward pass with its penalty, one backward
-    pass, the callbacks that adjust gradients (``on_grad_computed``), one optimizer step. It
+    pass (by hand where the module can, see
+    :meth:`~sklearn_posnet.nn.PositionNetwork.backprop`), the callbacks that adjust gradients
+    (``on_grad_computed``), one optimizer step. It
     records one ``train_loss`` per epoch, the batch-size-weighted mean of the batch losses, and
     stops with :class:`TrainingDiverged` when that loss or a parameter is non-finite, before
     any validation or scoring.
@@ -323,10 +325,11 @@ class PosNet(NeuralNet):
         self.gradient_callbacks_ = [cb for cb in callbacks if sees_gradients(cb)]
 
     def train_step_single(self, batch, **fit_params):
-        # skorch's, with the penalty formed in the same pass as the logits (see
-        # forward_with_penalty): the batch is already a pair of tensors on the device. The mode
-        # is set only when it changes: skorch's walk over the module tree on every batch costs
-        # as much as a small network's step.
+        # skorch's, differentiated by hand where the module can (PositionNetwork.backprop: an
+        # autograd node per layer costs more than a small network's products), else with the
+        # penalty formed in the same pass as the logits (forward_with_penalty). The batch is
+        # already a pair of tensors on the device. The mode is set only when it changes:
+        # skorch's walk over the module tree on every batch costs as much as a small step.
         if not self.module_.training:
             self.module_.train()
         X, y = batch
@@ -335,13 +338,21 @@ class PosNet(NeuralNet):
         if penalty is not None:
             total_weight = float(y[1].sum()) if isinstance(y, tuple) else len(y)
             terms = penalty.graph_terms(total_weight)
-        if terms:
+        by_hand = None
+        if not fit_params:
+            by_hand = self.module_.backprop(
+                X, lambda logits: self.get_loss(logits, y, X=X, training=True), **terms
+            )
+        if by_hand is not None:
+            loss, y_pred = by_hand
+        elif terms:
             y_pred, graph_penalty = self.module_.forward_with_penalty(X, **terms)
             loss = self.get_loss(y_pred, y, X=X, training=True) + graph_penalty
+            loss.backward()
         else:
             y_pred = self.module_(X, **fit_params)
             loss = self.get_loss(y_pred, y, X=X, training=True)
-        loss.backward()
+            loss.backward()
         if penalty is not None:
             loss = loss.detach() + penalty.add_closed_form(self.module_, total_weight)
         return {"loss": loss, "y_pred": y_pred}

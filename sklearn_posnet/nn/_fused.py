@@ -30,10 +30,16 @@ formulas in C). ``_kernel_calls`` checks every tensor before the kernels see it.
 
 While a tracer or compiler records the module (:func:`steps_aside`), every function here takes
 the plain differentiable formula instead, so that what it records is the real computation.
+
+The training step goes one step further where the kernels serve: :class:`LayerWeight` forms a
+layer's effective weight and penalty outside autograd and gives their gradients from the same
+kernels, for :meth:`~sklearn_posnet.nn.PositionNetwork.backprop`, which differentiates the
+whole network by hand, as MLPClassifier does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 
 import torch
@@ -42,14 +48,17 @@ from ..falloff import FALLOFFS, Falloff, squared_distances
 from . import _kernel_calls
 
 __all__ = [
+    "LayerWeight",
     "distance_penalty",
     "falloff_weight",
     "has_fused_falloff",
     "kernel_refusal",
     "kernel_switch",
     "kernels_available",
+    "particle_layer_weight",
     "particle_weight",
     "penalized_falloff_weight",
+    "positional_layer_weight",
     "steps_aside",
     "weight_penalty",
 ]
@@ -453,3 +462,126 @@ def falloff_weight(
         gradient.
     """
     return penalized_falloff_weight(weight, positions_out, positions_in, falloff, length_scale)[0]
+
+
+class LayerWeight:
+    """A layer's effective weight and penalty, formed outside autograd, with their gradients.
+
+    The training step's door to the kernels without an autograd node per layer (see
+    :meth:`~sklearn_posnet.nn.PositionNetwork.backprop`): the values and gradients are those of
+    :func:`penalized_falloff_weight` and :func:`particle_weight`, from the same kernels.
+
+    Attributes
+    ----------
+    effective : Tensor of shape (n_out, n_in)
+        The effective weight, detached.
+    penalty : float or Tensor
+        The layer's penalty (a scalar).
+    """
+
+    def __init__(
+        self,
+        effective: torch.Tensor,
+        penalty: float | torch.Tensor,
+        parameters: tuple[torch.Tensor, ...],
+        backward: Callable[[torch.Tensor], list[torch.Tensor | None]],
+    ):
+        self.effective = effective
+        self.penalty = penalty
+        self._parameters = parameters
+        self._backward = backward
+
+    def gradients(
+        self, grad_effective: torch.Tensor
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """``(parameter, gradient)`` of ``<grad_effective, effective> + penalty`` for each of the
+        layer's parameters that requires one. ``grad_effective`` may be overwritten."""
+        grads = self._backward(grad_effective)
+        for parameter, grad in zip(self._parameters, grads, strict=True):
+            if grad is not None:
+                yield parameter, grad
+
+
+def _needs(*tensors: torch.Tensor) -> tuple[bool, ...]:
+    return tuple(tensor.requires_grad for tensor in tensors)
+
+
+def positional_layer_weight(
+    weight: torch.Tensor,
+    positions_out: torch.Tensor,
+    positions_in: torch.Tensor,
+    falloff: Falloff,
+    length_scale: float = 1.0,
+    l2: float = 0.0,
+    distance: float = 0.0,
+) -> LayerWeight | None:
+    """:func:`penalized_falloff_weight` as a :class:`LayerWeight`, or None where the kernels do
+    not serve it (see :func:`kernel_refusal`) or the layer is plain (the constant falloff
+    without a penalty)."""
+    l2, distance = float(l2), float(distance)
+    if steps_aside():
+        return None
+    parameters = (weight, positions_out, positions_in)
+    if falloff.is_constant and not (l2 or distance):
+        # The layer is a plain linear one, which autograd differentiates without a Python node:
+        # faster than by hand.
+        return None
+    if kernel_refusal(falloff, weight, positions_out, positions_in) is not None:
+        return None
+    layer = _kernel_calls.KernelLayer(
+        falloff,
+        1.0 / (length_scale * length_scale),
+        l2,
+        distance,
+        positions_out.contiguous(),
+        positions_in,
+        weight.contiguous(),
+    )
+    effective, penalty = layer.forward()
+    needs = (*_needs(*parameters), False, False)
+
+    def backward(grad_effective):
+        return layer.backward(grad_effective, 1.0 if l2 or distance else None, needs)[:3]
+
+    return LayerWeight(effective, penalty, parameters, backward)
+
+
+def particle_layer_weight(
+    positions_out: torch.Tensor,
+    dipoles_out: torch.Tensor,
+    positions_in: torch.Tensor,
+    dipoles_in: torch.Tensor,
+    falloff: Falloff,
+    l2: float = 0.0,
+) -> LayerWeight | None:
+    """:func:`particle_weight` as a :class:`LayerWeight` with the penalty ``l2 * sum(W**2)``,
+    or None where the kernels do not serve it."""
+    parameters = (positions_out, dipoles_out, positions_in, dipoles_in)
+    if falloff.is_constant or steps_aside() or kernel_refusal(falloff, *parameters) is not None:
+        return None
+    layer = _kernel_calls.KernelLayer(
+        falloff,
+        1.0,
+        0.0,
+        0.0,
+        positions_out.contiguous(),
+        positions_in,
+        None,
+        dipoles_out.contiguous(),
+        dipoles_in,
+    )
+    effective = layer.forward()[0]
+    flat = effective.reshape(-1)
+    # In the weights' dtype, as forward_with_penalty forms it.
+    penalty = float(l2) * torch.dot(flat, flat) if l2 else 0.0
+    needs = (False, *_needs(positions_out, positions_in, dipoles_out, dipoles_in))
+
+    def backward(grad_effective):
+        if l2:
+            grad_effective.add_(effective, alpha=2.0 * float(l2))
+        _, grad_p_out, grad_p_in, grad_v_out, grad_v_in = layer.backward(
+            grad_effective, None, needs
+        )
+        return [grad_p_out, grad_v_out, grad_p_in, grad_v_in]
+
+    return LayerWeight(effective, penalty, parameters, backward)

@@ -1,5 +1,6 @@
 """Hidden-layer activations by name: those of :class:`~sklearn.neural_network.MLPClassifier`,
-plus swish."""
+plus swish, with their derivatives for the hand-derived backward pass (as scikit-learn keeps
+``ACTIVATIONS`` and ``DERIVATIVES``)."""
 
 from __future__ import annotations
 
@@ -7,27 +8,55 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "ACTIVATION_LAYERS", "get_activation"]
+__all__ = ["ACTIVATIONS", "ACTIVATION_LAYERS", "DERIVATIVES", "get_activation"]
 
 
 def identity(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
+# The derivatives, as ``derivative(grad, pre, post)``: ``grad`` (dL/d post, which may be
+# overwritten) times the activation's derivative at the pre-activation ``pre``, whose value is
+# ``post``. Each is the formula of torch's own backward of the function, so that the two passes
+# agree to rounding.
+def _identity_derivative(grad, pre, post):
+    return grad
+
+
+def _logistic_derivative(grad, pre, post):
+    return grad.mul_(1.0 - post).mul_(post)
+
+
+def _tanh_derivative(grad, pre, post):
+    return grad.mul_(1.0 - post * post)
+
+
+def _relu_derivative(grad, pre, post):
+    return grad.masked_fill_(post <= 0, 0.0)
+
+
+def _swish_derivative(grad, pre, post):
+    sigmoid = torch.sigmoid(pre)
+    return grad.mul_(sigmoid).mul_((1.0 - sigmoid).mul_(pre).add_(1.0))
+
+
 # One row per activation: the function the networks call, and the torch layer that computes the
 # same (what a plain torch copy of a network is built from).
 _TABLE = {
-    "identity": (identity, nn.Identity),
-    "logistic": (torch.sigmoid, nn.Sigmoid),
-    "tanh": (torch.tanh, nn.Tanh),
-    "relu": (F.relu, nn.ReLU),
-    "swish": (F.silu, nn.SiLU),
+    "identity": (identity, nn.Identity, _identity_derivative),
+    "logistic": (torch.sigmoid, nn.Sigmoid, _logistic_derivative),
+    "tanh": (torch.tanh, nn.Tanh, _tanh_derivative),
+    "relu": (F.relu, nn.ReLU, _relu_derivative),
+    "swish": (F.silu, nn.SiLU, _swish_derivative),
 }
 
 #: The activation functions by name.
-ACTIVATIONS = {name: function for name, (function, _) in _TABLE.items()}
+ACTIVATIONS = {name: row[0] for name, row in _TABLE.items()}
 #: The :class:`torch.nn.Module` class of each activation, computing what its function computes.
-ACTIVATION_LAYERS = {name: layer for name, (_, layer) in _TABLE.items()}
+ACTIVATION_LAYERS = {name: row[1] for name, row in _TABLE.items()}
+#: ``DERIVATIVES[name](grad, pre, post)``: ``grad`` times the derivative of the activation at
+#: ``pre`` (whose value is ``post``), computed in ``grad``'s memory.
+DERIVATIVES = {name: row[2] for name, row in _TABLE.items()}
 
 
 def get_activation(name: str):

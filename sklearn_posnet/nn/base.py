@@ -32,7 +32,7 @@ from ._neurons import (
     squared_gradient_rows,
     validated_keep,
 )
-from .activations import get_activation
+from .activations import DERIVATIVES, get_activation
 
 __all__ = ["NeuronSnapshot", "PositionNetwork", "propagate"]
 
@@ -96,6 +96,14 @@ class NeuronSnapshot:
 
     positions: list[torch.Tensor]
     dipoles: list[torch.Tensor] | None = None
+
+
+def _accumulate(parameter: torch.Tensor, grad: torch.Tensor) -> None:
+    """Add ``grad`` to ``parameter.grad`` as autograd does (the parameter's layout)."""
+    if parameter.grad is None:
+        parameter.grad = grad.contiguous()
+    else:
+        parameter.grad.add_(grad)
 
 
 def _detached_copies(tensors) -> list[torch.Tensor]:
@@ -239,6 +247,77 @@ class PositionNetwork(nn.Module):
 
         logits = propagate(x, layer_output, self.n_layers, self._activation)
         return logits, penalty
+
+    # ------------------------------------------------------------ the hand-derived backward
+    def hand_derived_layers(self, **terms) -> list | None:
+        """Every layer's :class:`~sklearn_posnet.nn._fused.LayerWeight` with the penalty
+        ``terms`` of ``forward_with_penalty``, or None where a layer has none (the kernels do
+        not serve it): then :meth:`backprop` leaves the step to autograd."""
+        return None
+
+    def backprop(
+        self, x: torch.Tensor, loss_of: Callable[[torch.Tensor], torch.Tensor], **terms
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The training loss and its gradients, differentiated by hand, as MLPClassifier's
+        ``_backprop``: the same values and gradients as ``forward_with_penalty(x, **terms)``
+        followed by ``(loss_of(logits) + penalty).backward()``, without an autograd node per
+        layer.
+
+        The loss alone is differentiated by autograd, over the logits; the layers' products and
+        activations by their derivatives (:data:`~sklearn_posnet.nn.activations.DERIVATIVES`),
+        and each layer's weights and penalty by its :meth:`hand_derived_layers`. The gradients
+        are added to the parameters' ``grad``, as ``backward`` adds them.
+
+        Parameters
+        ----------
+        x : Tensor of shape (N, n_0)
+        loss_of : callable
+            ``loss_of(logits)``: the scalar loss of the batch's logits.
+        **terms
+            The penalty's coefficients, as ``forward_with_penalty`` takes them.
+
+        Returns
+        -------
+        (loss, logits) or None
+            The loss with the penalty (detached) and the logits; None where a layer has no
+            hand-derived gradient, and nothing was computed.
+        """
+        layers = self.hand_derived_layers(**terms)
+        if layers is None:
+            return None
+        inputs, pre_activations = [], []
+        biases = list(self.biases)
+
+        def layer_output(h, layer):
+            inputs.append(h)
+            pre = F.linear(h, layers[layer].effective, biases[layer])
+            pre_activations.append(pre)
+            return pre
+
+        with torch.no_grad():
+            logits = propagate(x, layer_output, len(layers), self._activation)
+        logits.requires_grad_()
+        with torch.enable_grad():
+            loss = loss_of(logits)
+        (grad,) = torch.autograd.grad(loss, logits)
+        with torch.no_grad():
+            for layer in reversed(range(len(layers))):
+                bias = biases[layer]
+                if bias.requires_grad:
+                    _accumulate(bias, grad.sum(dim=0))
+                h = inputs[layer]
+                grad_effective = grad.T.mm(h)
+                if layer:  # through the layer's weights and the activation before it
+                    grad = DERIVATIVES[self.activation](
+                        grad.mm(layers[layer].effective), pre_activations[layer - 1], h
+                    )
+                for parameter, parameter_grad in layers[layer].gradients(grad_effective):
+                    _accumulate(parameter, parameter_grad)
+            # Summed in the input's dtype, layer after layer, as penalized_forward sums them.
+            penalty = x.new_zeros(())
+            for layer in layers:
+                penalty = penalty + layer.penalty
+        return loss.detach() + penalty, logits.detach()
 
     # ------------------------------------------------------------------------------- doors
     @torch.no_grad()

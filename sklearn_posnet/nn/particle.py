@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..falloff import get_falloff
-from ._fused import particle_weight
+from ._fused import particle_layer_weight, particle_weight
 from ._neurons import glorot_limit, grown_positions
 from ._tiled import default_tile_rows, tiled_particle_linear, tiled_weight_square_sum
 from .base import NeuronSnapshot, PositionNetwork
@@ -143,7 +143,7 @@ class ParticleNetwork(PositionNetwork):
     def is_tiled(self, layer: int) -> bool:
         """Whether ``layer`` forms its weights in tiles (see ``weight_mode``)."""
         if self.weight_mode == "auto":
-            n_in, n_out = self.positions[layer].shape[0], self.positions[layer + 1].shape[0]
+            n_in, n_out = self.layer_sizes[layer], self.layer_sizes[layer + 1]
             return n_in * n_out >= TILED_ABOVE_CONNECTIONS
         return self.weight_mode == "tiled"
 
@@ -188,6 +188,24 @@ class ParticleNetwork(PositionNetwork):
             return x_next, (l2 * self._square_sum(layer, weight) if l2 else None)
 
         return self.penalized_forward(x, penalized_layer_output)
+
+    def hand_derived_layers(self, *, l2: float = 0.0) -> list | None:
+        """Each layer's implied weight and penalty of :meth:`forward_with_penalty`, with their
+        gradients, where every layer is materialized and the kernels serve."""
+        if any(self.is_tiled(layer) for layer in range(self.n_layers)):
+            return None
+        # The lists once (a ParameterList's indexing costs microseconds a call).
+        positions, dipoles = list(self.positions), list(self.dipoles)
+        layers = []
+        for layer in range(self.n_layers):
+            out, into = layer + 1, layer
+            layer_weight = particle_layer_weight(
+                positions[out], dipoles[out], positions[into], dipoles[into], self.falloff, l2=l2
+            )
+            if layer_weight is None:
+                return None
+            layers.append(layer_weight)
+        return layers
 
     def _square_sum(self, layer: int, weight: torch.Tensor | None = None) -> torch.Tensor:
         """``sum(W**2)`` of ``layer``: tile by tile when tiled, else of ``weight`` (formed here

@@ -10,7 +10,7 @@ from torch import nn
 
 from ..falloff import get_falloff, squared_distances
 from ._fused import distance_penalty as fused_distance_penalty
-from ._fused import falloff_weight, penalized_falloff_weight
+from ._fused import falloff_weight, penalized_falloff_weight, positional_layer_weight
 from ._neurons import glorot_limit, grown_positions
 from .base import PositionNetwork
 from .layouts import resolve_layout
@@ -299,6 +299,29 @@ class PositionalMLP(PositionNetwork):
             return F.linear(x, effective, self.biases[layer]), layer_penalty
 
         return self.penalized_forward(x, penalized_layer_output)
+
+    def hand_derived_layers(self, *, l2: float = 0.0, distance: float = 0.0) -> list | None:
+        """Each layer's weight and penalty of :meth:`forward_with_penalty`, with their
+        gradients, where the kernels serve them."""
+        if self.falloff.is_constant and not (l2 or distance):
+            return None  # plain linear layers: autograd is faster (no Python node to avoid)
+        # The lists once (a ParameterList's indexing costs microseconds a call).
+        weights, positions = list(self.weights), list(self.positions)
+        layers = []
+        for layer in range(self.n_layers):
+            layer_weight = positional_layer_weight(
+                weights[layer],
+                positions[layer + 1],
+                positions[layer],
+                self.falloff,
+                self.length_scale,
+                l2=l2,
+                distance=distance * self._distance_share(layer),
+            )
+            if layer_weight is None:
+                return None
+            layers.append(layer_weight)
+        return layers
 
     def weight_l2(self) -> torch.Tensor:
         """Sum of the squared raw weights of all layers (biases excluded, as in MLPClassifier)."""

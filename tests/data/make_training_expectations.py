@@ -6,9 +6,9 @@ Made with the code at commit 90b5a54 (before the training loop became skorch cal
 intended, and say so in the commit, or to add the file of another kind of CPU, with the code
 before your change (``GenuineIntel_AVX512``: made with the code at commit cb0ab5b, which gave
 the same results as 90b5a54 on the machine that made the first file; ``AuthenticAMD_AVX512``:
-made with the code at commit c09338b, whose results equal cb0ab5b's on the Intel CPU). Fits run on one thread: float32
-matrix products (and so the trained parameters) round differently with another number of
-threads.
+made with the code at commit c09338b, whose results equal cb0ab5b's on the Intel CPU). Fits
+run on one thread: float32 matrix products (and so the trained parameters) round differently
+with another number of threads.
 """
 
 from __future__ import annotations
