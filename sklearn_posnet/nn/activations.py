@@ -15,29 +15,29 @@ def identity(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
-# The derivatives, as ``derivative(grad, pre, post)``: ``grad`` (dL/d post, which may be
-# overwritten) times the activation's derivative at the pre-activation ``pre``, whose value is
-# ``post``. Each is the formula of torch's own backward of the function, so that the two passes
-# agree to rounding.
+# The derivatives, as ``derivative(grad, pre, post)``: ``grad`` (dL/d post) times the
+# activation's derivative at the pre-activation ``pre``, whose value is ``post``. Each is the
+# backward operator autograd itself calls for the function (torch.ops.aten's ``*_backward``):
+# the same gradients bit for bit, and faster than composing them (a boolean mask of ReLU's
+# costs ten times its threshold_backward).
 def _identity_derivative(grad, pre, post):
     return grad
 
 
 def _logistic_derivative(grad, pre, post):
-    return grad.mul_(1.0 - post).mul_(post)
+    return torch.ops.aten.sigmoid_backward(grad, post)
 
 
 def _tanh_derivative(grad, pre, post):
-    return grad.mul_(1.0 - post * post)
+    return torch.ops.aten.tanh_backward(grad, post)
 
 
 def _relu_derivative(grad, pre, post):
-    return grad.masked_fill_(post <= 0, 0.0)
+    return torch.ops.aten.threshold_backward(grad, post, 0)
 
 
 def _swish_derivative(grad, pre, post):
-    sigmoid = torch.sigmoid(pre)
-    return grad.mul_(sigmoid).mul_((1.0 - sigmoid).mul_(pre).add_(1.0))
+    return torch.ops.aten.silu_backward(grad, pre)
 
 
 # One row per activation: the function the networks call, and the torch layer that computes the
@@ -55,7 +55,7 @@ ACTIVATIONS = {name: row[0] for name, row in _TABLE.items()}
 #: The :class:`torch.nn.Module` class of each activation, computing what its function computes.
 ACTIVATION_LAYERS = {name: row[1] for name, row in _TABLE.items()}
 #: ``DERIVATIVES[name](grad, pre, post)``: ``grad`` times the derivative of the activation at
-#: ``pre`` (whose value is ``post``), computed in ``grad``'s memory.
+#: ``pre`` (whose value is ``post``).
 DERIVATIVES = {name: row[2] for name, row in _TABLE.items()}
 
 
