@@ -10,8 +10,9 @@ differs between families or kinds is written once per variant with :class:`Per`.
 
 :func:`assemble_estimator` gives each public class, from the table, its ``__init__``,
 ``_parameter_constraints``, ``_module_params`` and the Parameters section of its docstring
-(with the Attributes and shared Notes of :mod:`sklearn_posnet._docstrings`). Adding a parameter
-is one entry here; what remains is the code that reads it (``_build_module``, the training).
+(with the Attributes, shared Notes and References of :mod:`sklearn_posnet._docstrings`).
+Adding a parameter is one entry here; what remains is the code that reads it
+(``_build_module``, the training).
 """
 
 from __future__ import annotations
