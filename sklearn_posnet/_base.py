@@ -21,17 +21,11 @@ from __future__ import annotations
 import contextlib
 import time
 from abc import ABCMeta, abstractmethod
-from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import (
-    Interval,
-    Options,
-    StrOptions,
-)
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
@@ -48,7 +42,6 @@ from ._concurrency import exclusive
 from ._fitted import FittedAttributes
 from ._network import NetworkBuilding, as_tensor
 from ._network import torch_generator as _torch_generator  # noqa: F401 (tests import it here)
-from ._optimizers import SOLVERS
 from ._outputs import consistent_log_proba, output_for
 from ._persistence import Persistence
 from ._resizing import Resizing
@@ -56,9 +49,6 @@ from ._sensitivity import taylor_sensitivity
 from ._threads import data_shape, forward_work, uses_threads
 from ._training import Penalty, TrainingDiverged
 from ._validation import (
-    CALLBACKS,
-    DEVICES,
-    HIDDEN_LAYER_SIZES,
     check_float32_range,
     check_label_types,
     check_training_weights,
@@ -67,7 +57,6 @@ from ._validation import (
 )
 from ._warnings import warn_caller
 from .nn._extended_range import recompute_overflowing_rows
-from .nn.activations import ACTIVATIONS
 
 __all__ = ["BasePositionalClassifier", "BasePositionalNetwork", "BasePositionalRegressor"]
 
@@ -113,8 +102,11 @@ class BasePositionalNetwork(
 ):
     """Base class of the estimators: the scikit-learn contract around a skorch net.
 
-    Subclasses say which torch module to build (:meth:`_build_module`), which parameters define
-    it (``_module_params``), which penalty to add (:meth:`_penalty`) and which callbacks the
+    The public subclasses take their parameters from the table of
+    :mod:`sklearn_posnet._parameters` (``__init__``, ``_parameter_constraints``,
+    ``_module_params`` and the docstring's Parameters, through
+    :func:`~sklearn_posnet._parameters.assemble_estimator`) and say which torch module to build
+    (:meth:`_build_module`), which penalty to add (:meth:`_penalty`) and which callbacks the
     module needs (:meth:`_module_callbacks`); the classifier and regressor bases say how ``y``
     becomes training targets (:meth:`_encode_targets`) and what the outputs mean
     (``out_activation_``, see :mod:`sklearn_posnet._outputs`). This class validates the data,
@@ -123,42 +115,10 @@ class BasePositionalNetwork(
     Warning: This class should not be used directly. Use the derived classes instead.
     """
 
-    _parameter_constraints: dict = {
-        "hidden_layer_sizes": [HIDDEN_LAYER_SIZES],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "solver": [StrOptions(set(SOLVERS))],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "power_t": [Interval(Real, 0, None, closed="left")],
-        "max_fun": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "shuffle": ["boolean"],
-        "random_state": ["random_state"],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
-        "momentum": [Interval(Real, 0, 1, closed="both")],
-        "nesterovs_momentum": ["boolean"],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "beta_1": [Interval(Real, 0, 1, closed="left")],
-        "beta_2": [Interval(Real, 0, 1, closed="left")],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [
-            Interval(Integral, 1, None, closed="left"),
-            Options(Real, {np.inf}),
-        ],
-        "device": [DEVICES],
-        "record_positions": ["boolean", Interval(Integral, 1, None, closed="left")],
-        "callbacks": [CALLBACKS, None],
-        "n_threads": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
-    }
-
-    #: The parameters that define the torch module. A warm-started ``fit`` or a ``partial_fit``
-    #: continues the network as it was built and refuses a change of any of them.
-    _module_params: tuple = ("hidden_layer_sizes", "activation")
+    #: The parameters that define the torch module (set from the table, see above). A
+    #: warm-started ``fit`` or a ``partial_fit`` continues the network as it was built and
+    #: refuses a change of any of them.
+    _module_params: tuple
 
     # ----------------------------------------------------------------- what subclasses provide
     @abstractmethod
@@ -590,10 +550,6 @@ class BasePositionalRegressor(RegressorMixin, BasePositionalNetwork):
     Warning: This class should not be used directly. Use the derived classes instead.
     """
 
-    _parameter_constraints: dict = {
-        **BasePositionalNetwork._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson"})],
-    }
     _score_name = "valid_r2"
     _y_numeric = True
     _scaling_advice = (
