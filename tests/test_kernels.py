@@ -182,35 +182,20 @@ def test_kernel_calls_refuse_wrong_tensors(change, error, message):
     weight, p_out, p_in = change(*_layer())
     falloff = get_falloff("gaussian")
     with pytest.raises(error, match=message):
-        _kernel_calls.layer_forward(falloff, 1.0, 0.0, 0.0, p_out, p_in, weight)
-    with pytest.raises(error, match=message):
-        _kernel_calls.layer_backward(
-            falloff,
-            1.0,
-            0.0,
-            0.0,
-            p_out,
-            p_in,
-            weight,
-            None,
-            None,
-            None,
-            None,
-            (True, True, True, False, False),
-        )
+        _kernel_calls.KernelLayer(falloff, 1.0, 0.0, 0.0, p_out, p_in, weight)
 
 
 def test_kernel_calls_refuse_a_wrong_gradient_and_falloff():
     weight, p_out, p_in = _layer()
     needs = (True, True, True, False, False)
-    args = (get_falloff("gaussian"), 1.0, 0.0, 0.0, p_out, p_in, weight, None, None)
+    layer = _kernel_calls.KernelLayer(get_falloff("gaussian"), 1.0, 0.0, 0.0, p_out, p_in, weight)
     with pytest.raises(ValueError, match="grad_output must have shape"):
-        _kernel_calls.layer_backward(*args, torch.zeros(4, 5), None, needs)
+        layer.backward(torch.zeros(4, 5), None, needs)
     with pytest.raises(TypeError, match="grad_output must be float32"):
-        _kernel_calls.layer_backward(*args, torch.zeros(4, 6, dtype=torch.float64), None, needs)
+        layer.backward(torch.zeros(4, 6, dtype=torch.float64), None, needs)
     user = get_falloff(lambda d: 1.0 / (1.0 + d))
     with pytest.raises(ValueError, match="do not implement"):
-        _kernel_calls.layer_forward(user, 1.0, 0.0, 0.0, p_out, p_in, weight)
+        _kernel_calls.KernelLayer(user, 1.0, 0.0, 0.0, p_out, p_in, weight)
 
 
 def _c_arguments():
@@ -319,11 +304,12 @@ def test_c_falloff_is_the_python_definition(name, inverse_scale2):
     weight = torch.ones(1, len(d))
     if name == "none":
         dipoles = (torch.ones(1, 1), torch.ones(len(d), 1))
-        got, _ = _kernel_calls.layer_forward(
+        layer = _kernel_calls.KernelLayer(
             falloff, inverse_scale2, 0, 0, p_out, p_in, None, *dipoles
         )
     else:
-        got, _ = _kernel_calls.layer_forward(falloff, inverse_scale2, 0, 0, p_out, p_in, weight)
+        layer = _kernel_calls.KernelLayer(falloff, inverse_scale2, 0, 0, p_out, p_in, weight)
+    got, _ = layer.forward()
     u = p_in.double()[:, 0] ** 2 * inverse_scale2  # the float32 positions, exactly
     expected = falloff.of_squared_distance(u)
     torch.testing.assert_close(got[0].double(), expected, rtol=2e-6, atol=1e-30)
@@ -340,20 +326,8 @@ def test_c_falloff_slope_is_the_python_decay(name):
     falloff = FALLOFF_TABLE[name]
     d = torch.tensor([d for d in DISTANCES if 1e-4 <= d <= 30.0], dtype=torch.float64)
     p_in, p_out, weight = d[:, None].float(), torch.zeros(1, 1), torch.ones(1, len(d))
-    grads = _kernel_calls.layer_backward(
-        falloff,
-        1.0,
-        0.0,
-        0.0,
-        p_out,
-        p_in,
-        weight,
-        None,
-        None,
-        torch.ones(1, len(d)),
-        None,
-        (False, False, True, False, False),
-    )
+    layer = _kernel_calls.KernelLayer(falloff, 1.0, 0.0, 0.0, p_out, p_in, weight)
+    grads = layer.backward(torch.ones(1, len(d)), None, (False, False, True, False, False))
     u = p_in.double()[:, 0] ** 2
     expected = -2.0 * falloff.decay(u, falloff.of_squared_distance(u)) * p_in.double()[:, 0]
     torch.testing.assert_close(grads[2][:, 0].double(), expected, rtol=1e-5, atol=1e-30)

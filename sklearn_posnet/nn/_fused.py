@@ -184,6 +184,38 @@ def _penalty_forward(weight, d2, l2, distance):
     return torch.dot(weight.reshape(-1), penalized.reshape(-1)) * scale, penalized, scale
 
 
+def _positional_kernel_layer(
+    weight, positions_out, positions_in, falloff, inverse_scale2, l2, distance
+) -> _kernel_calls.KernelLayer:
+    """A positional layer's tensors as the kernels take them (the output side contiguous)."""
+    return _kernel_calls.KernelLayer(
+        falloff,
+        inverse_scale2,
+        l2,
+        distance,
+        positions_out.contiguous(),
+        positions_in,
+        weight.contiguous(),
+    )
+
+
+def _particle_kernel_layer(
+    positions_out, dipoles_out, positions_in, dipoles_in, falloff
+) -> _kernel_calls.KernelLayer:
+    """A particle layer's tensors as the kernels take them (no weight, no penalty)."""
+    return _kernel_calls.KernelLayer(
+        falloff,
+        1.0,
+        0.0,
+        0.0,
+        positions_out.contiguous(),
+        positions_in,
+        None,
+        dipoles_out.contiguous(),
+        dipoles_in,
+    )
+
+
 class _FalloffWeight(torch.autograd.Function):
     """``(f(c * d2) * W, sum(W**2 * (l2 + distance * d2)))`` and their gradients.
 
@@ -199,14 +231,8 @@ class _FalloffWeight(torch.autograd.Function):
         ctx.l2, ctx.distance = l2, distance
         ctx.use_kernels = kernel_refusal(falloff, weight, positions_out, positions_in) is None
         if ctx.use_kernels:
-            ctx.layer = _kernel_calls.KernelLayer(
-                falloff,
-                inverse_scale2,
-                l2,
-                distance,
-                positions_out.contiguous(),
-                positions_in,
-                weight.contiguous(),
+            ctx.layer = _positional_kernel_layer(
+                weight, positions_out, positions_in, falloff, inverse_scale2, l2, distance
             )
             output, penalty = ctx.layer.forward()
             # The tensors go through save_for_backward, whose version check backward runs before
@@ -281,16 +307,8 @@ class _ParticleWeight(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, positions_out, dipoles_out, positions_in, dipoles_in, falloff):
-        ctx.layer = _kernel_calls.KernelLayer(
-            falloff,
-            1.0,
-            0.0,
-            0.0,
-            positions_out.contiguous(),
-            positions_in,
-            None,
-            dipoles_out.contiguous(),
-            dipoles_in,
+        ctx.layer = _particle_kernel_layer(
+            positions_out, dipoles_out, positions_in, dipoles_in, falloff
         )
         # As in _FalloffWeight: saved for the version check that backward runs.
         ctx.save_for_backward(positions_out, dipoles_out, positions_in, dipoles_in)
@@ -528,14 +546,14 @@ def positional_layer_weight(
         return None
     if kernel_refusal(falloff, weight, positions_out, positions_in) is not None:
         return None
-    layer = _kernel_calls.KernelLayer(
+    layer = _positional_kernel_layer(
+        weight,
+        positions_out,
+        positions_in,
         falloff,
         1.0 / (length_scale * length_scale),
         l2,
         distance,
-        positions_out.contiguous(),
-        positions_in,
-        weight.contiguous(),
     )
     effective, penalty = layer.forward()
     needs = (*_needs(*parameters), False, False)
@@ -559,17 +577,7 @@ def particle_layer_weight(
     parameters = (positions_out, dipoles_out, positions_in, dipoles_in)
     if falloff.is_constant or steps_aside() or kernel_refusal(falloff, *parameters) is not None:
         return None
-    layer = _kernel_calls.KernelLayer(
-        falloff,
-        1.0,
-        0.0,
-        0.0,
-        positions_out.contiguous(),
-        positions_in,
-        None,
-        dipoles_out.contiguous(),
-        dipoles_in,
-    )
+    layer = _particle_kernel_layer(positions_out, dipoles_out, positions_in, dipoles_in, falloff)
     effective = layer.forward()[0]
     flat = effective.reshape(-1)
     # In the weights' dtype, as forward_with_penalty forms it.

@@ -19,7 +19,7 @@ try:  # built from _kernels.c at install when a C compiler is available
 except ImportError:  # pragma: no cover - exercised where the build was skipped
     _kernels = None
 
-__all__ = ["KernelLayer", "kernels_built", "layer_backward", "layer_forward"]
+__all__ = ["KernelLayer", "kernels_built"]
 
 
 def kernels_built() -> bool:
@@ -138,58 +138,3 @@ class KernelLayer:
             *(None if g is None else g.numpy() for g in grads),
         )
         return [g.T if g is not None and index in (2, 4) else g for index, g in enumerate(grads)]
-
-
-def layer_forward(
-    falloff,
-    inverse_scale2,
-    l2,
-    distance,
-    positions_out,
-    positions_in,
-    weight=None,
-    dipoles_out=None,
-    dipoles_in=None,
-):
-    """:meth:`KernelLayer.forward` of the layer these arguments make."""
-    layer = KernelLayer(
-        falloff,
-        inverse_scale2,
-        l2,
-        distance,
-        positions_out,
-        positions_in,
-        weight,
-        dipoles_out,
-        dipoles_in,
-    )
-    return layer.forward()
-
-
-def layer_backward(
-    falloff,
-    inverse_scale2,
-    l2,
-    distance,
-    positions_out,
-    positions_in,
-    weight,
-    dipoles_out,
-    dipoles_in,
-    grad_output,
-    grad_penalty,
-    needs,
-):
-    """:meth:`KernelLayer.backward` of the layer these arguments make."""
-    layer = KernelLayer(
-        falloff,
-        inverse_scale2,
-        l2,
-        distance,
-        positions_out,
-        positions_in,
-        weight,
-        dipoles_out,
-        dipoles_in,
-    )
-    return layer.backward(grad_output, grad_penalty, needs)
