@@ -534,17 +534,10 @@ def positional_layer_weight(
     distance: float = 0.0,
 ) -> LayerWeight | None:
     """:func:`penalized_falloff_weight` as a :class:`LayerWeight`, or None where the kernels do
-    not serve it (see :func:`kernel_refusal`) or the layer is plain (the constant falloff
-    without a penalty)."""
+    not serve it (see :func:`kernel_refusal`)."""
     l2, distance = float(l2), float(distance)
-    if steps_aside():
-        return None
     parameters = (weight, positions_out, positions_in)
-    if falloff.is_constant and not (l2 or distance):
-        # The layer is a plain linear one, which autograd differentiates without a Python node:
-        # faster than by hand.
-        return None
-    if kernel_refusal(falloff, weight, positions_out, positions_in) is not None:
+    if steps_aside() or kernel_refusal(falloff, *parameters) is not None:
         return None
     layer = _positional_kernel_layer(
         weight,

@@ -302,9 +302,10 @@ class PositionalMLP(PositionNetwork):
 
     def hand_derived_layers(self, *, l2: float = 0.0, distance: float = 0.0) -> list | None:
         """Each layer's weight and penalty of :meth:`forward_with_penalty`, with their
-        gradients, where the kernels serve them."""
+        gradients, where the kernels serve them; None for plain layers (the constant falloff
+        without a penalty), which autograd differentiates faster, with no Python node."""
         if self.falloff.is_constant and not (l2 or distance):
-            return None  # plain linear layers: autograd is faster (no Python node to avoid)
+            return None
         # The lists once (a ParameterList's indexing costs microseconds a call).
         weights, positions = list(self.weights), list(self.positions)
         layers = []
