@@ -345,13 +345,13 @@ class PosNet(NeuralNet):
             )
         if by_hand is not None:
             loss, y_pred = by_hand
-        elif terms:
-            y_pred, graph_penalty = self.module_.forward_with_penalty(X, **terms)
-            loss = self.get_loss(y_pred, y, X=X, training=True) + graph_penalty
-            loss.backward()
         else:
-            y_pred = self.module_(X, **fit_params)
-            loss = self.get_loss(y_pred, y, X=X, training=True)
+            if terms:
+                y_pred, graph_penalty = self.module_.forward_with_penalty(X, **terms)
+                loss = self.get_loss(y_pred, y, X=X, training=True) + graph_penalty
+            else:
+                y_pred = self.module_(X, **fit_params)
+                loss = self.get_loss(y_pred, y, X=X, training=True)
             loss.backward()
         if penalty is not None:
             loss = loss.detach() + penalty.add_closed_form(self.module_, total_weight)
