@@ -25,6 +25,7 @@ __all__ = [
     "Attribute",
     "Note",
     "Per",
+    "applies",
     "class_docstring",
     "format_default",
     "numpydoc_entry",
@@ -296,7 +297,9 @@ def _sections(doc: str) -> tuple[str, dict[str, str]]:
     return summary, bodies
 
 
-def _applies(entry, family: str, kind: str) -> bool:
+def applies(entry, family: str, kind: str) -> bool:
+    """Whether a table entry (a parameter, an attribute, a note) is for estimators of
+    ``family`` and ``kind``: its ``families`` and ``kinds`` name them."""
     return family in entry.families and kind in entry.kinds
 
 
@@ -314,11 +317,11 @@ def class_docstring(written: str, family: str, kind: str, parameters: list[str])
     sections["Attributes"] = "".join(
         numpydoc_entry(a.name, pick(a.type, family, kind), pick(a.doc, family, kind))
         for a in ATTRIBUTES
-        if _applies(a, family, kind)
+        if applies(a, family, kind)
     ).rstrip()
     notes = [sections["Notes"]] if "Notes" in sections else []
     for note in NOTES:
-        if _applies(note, family, kind):
+        if applies(note, family, kind):
             notes.append(_indented(pick(note.text, family, kind), 4))
     sections["Notes"] = "\n\n".join(note.rstrip() for note in notes)
     sections["References"] = f"    {pick(REFERENCES, family, kind)}"

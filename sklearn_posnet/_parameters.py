@@ -25,7 +25,16 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 
-from ._docstrings import FAMILIES, KINDS, Per, class_docstring, format_default, numpydoc_entry, pick
+from ._docstrings import (
+    FAMILIES,
+    KINDS,
+    Per,
+    applies,
+    class_docstring,
+    format_default,
+    numpydoc_entry,
+    pick,
+)
 from ._optimizers import SOLVERS
 from ._validation import (
     CALLBACKS,
@@ -74,7 +83,7 @@ class Parameter:
 
     def applies(self, family: str, kind: str) -> bool:
         """Whether estimators of ``family`` and ``kind`` take the parameter."""
-        return family in self.families and kind in self.kinds
+        return applies(self, family, kind)
 
     def variant(self, family: str, kind: str) -> Parameter:
         """The parameter as an estimator of ``family`` and ``kind`` takes it (no :class:`Per`)."""
