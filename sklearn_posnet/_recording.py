@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 from skorch.callbacks import Callback
 
+from ._saved import Field, SavedFields, floats, frames, optional
+
 __all__ = ["PositionRecorder", "recording_callbacks"]
 
 #: The name under which the estimators register the recorder with their net.
@@ -25,7 +27,7 @@ def _snapshot(module) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
     return [p.numpy() for p in snapshot.positions], dipoles
 
 
-class PositionRecorder(Callback):
+class PositionRecorder(SavedFields, Callback):
     """Copy every layer's positions (and dipoles, for particles) at a regular pace during training.
 
     The first frame is taken before the first training step, the next ones after every epoch
@@ -47,6 +49,14 @@ class PositionRecorder(Callback):
     epochs : list of float
         The training epochs completed at each frame, fractional when recording per batch.
     """
+
+    saved_fields = {
+        "positions": Field("positions", frames),
+        "dipoles": Field("dipoles", optional(frames)),
+        "epochs": Field("epochs", floats),
+        "epochs_done": Field("epochs_done_", int),
+        "steps": Field("steps_", int),
+    }
 
     def __init__(self, every_n_batches: int | None = None):
         self.every_n_batches = every_n_batches
@@ -125,24 +135,6 @@ class PositionRecorder(Callback):
         self.positions = [followed(frame, now_positions) for frame in self.positions]
         if self.dipoles is not None and now_dipoles is not None:
             self.dipoles = [followed(frame, now_dipoles) for frame in self.dipoles]
-
-    def state_dict(self) -> dict:
-        """The frames and counters, as lists of numpy arrays and builtins."""
-        return {
-            "positions": [list(frame) for frame in self.positions],
-            "dipoles": None if self.dipoles is None else [list(f) for f in self.dipoles],
-            "epochs": [float(epoch) for epoch in self.epochs],
-            "epochs_done": int(self.epochs_done_),
-            "steps": int(self.steps_),
-        }
-
-    def load_state_dict(self, state: dict) -> None:
-        self.positions = [list(frame) for frame in state["positions"]]
-        dipoles = state["dipoles"]
-        self.dipoles = None if dipoles is None else [list(frame) for frame in dipoles]
-        self.epochs = [float(epoch) for epoch in state["epochs"]]
-        self.epochs_done_ = int(state["epochs_done"])
-        self.steps_ = int(state["steps"])
 
 
 def recording_callbacks(record_positions: bool | int) -> list:

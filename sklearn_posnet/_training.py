@@ -35,6 +35,8 @@ from skorch.callbacks import Callback, EpochTimer, PrintLog
 from skorch.callbacks.scoring import ScoringBase
 from skorch.utils import TeeGenerator
 
+from ._saved import Field, SavedFields, floats, optional
+
 __all__ = [
     "DivergenceGuard",
     "EpochLog",
@@ -528,7 +530,7 @@ class DivergenceGuard(Callback):
         self.epochs_ += 1
 
 
-class TrainingCurves(Callback):
+class TrainingCurves(SavedFields, Callback):
     """The training loss after every epoch of every call, and this call's validation scores.
 
     ``loss_curve_`` and ``samples_seen_`` (MLPClassifier's ``t_``) accumulate across the calls
@@ -536,6 +538,14 @@ class TrainingCurves(Callback):
     ``validation_scores_`` describe the last call (``validation_scores_`` is None when that call
     held out no data).
     """
+
+    saved_fields = {
+        "loss_curve": Field("loss_curve_", floats),
+        "validation_scores": Field("validation_scores_", optional(floats)),
+        "n_epochs": Field("n_epochs_", int),
+        # absent from models saved before it
+        "samples_seen": Field("samples_seen_", int, may_be_absent=True, absent_value=0),
+    }
 
     def __init__(self, score_name: str = "valid_acc"):
         self.score_name = score_name
@@ -559,26 +569,8 @@ class TrainingCurves(Callback):
             self.validation_scores_.append(float(row[self.score_name]))
         self.n_epochs_ += 1
 
-    def state_dict(self) -> dict:
-        """What a saved model keeps: the loss curve and the last call's figures."""
-        return {
-            "loss_curve": list(self.loss_curve_),
-            "validation_scores": None
-            if self.validation_scores_ is None
-            else list(self.validation_scores_),
-            "n_epochs": int(self.n_epochs_),
-            "samples_seen": int(self.samples_seen_),
-        }
 
-    def load_state_dict(self, state: dict) -> None:
-        self.loss_curve_ = [float(v) for v in state["loss_curve"]]
-        scores = state["validation_scores"]
-        self.validation_scores_ = None if scores is None else [float(v) for v in scores]
-        self.n_epochs_ = int(state["n_epochs"])
-        self.samples_seen_ = int(state.get("samples_seen", 0))  # absent from models saved before it
-
-
-class PlateauStopping(Callback):
+class PlateauStopping(SavedFields, Callback):
     """MLPClassifier's stopping rule: stop once ``n_iter_no_change`` epochs in a row failed to
     improve the monitored value by at least ``tol``.
 
@@ -608,6 +600,13 @@ class PlateauStopping(Callback):
     converged_ : bool
         Whether this call stopped on the rule.
     """
+
+    saved_fields = {  # what continues the count exactly
+        "monitor": Field("monitor", str),
+        "lower_is_better": Field("lower_is_better", bool),
+        "best": Field("best_", float),
+        "no_improvement_count": Field("no_improvement_count_", int),
+    }
 
     def __init__(
         self,
@@ -655,20 +654,6 @@ class PlateauStopping(Callback):
         elif self.stop:
             self.converged_ = True
             raise StopTraining
-
-    def state_dict(self) -> dict:
-        """What a saved model keeps to continue the count exactly."""
-        return {
-            "monitor": self.monitor,
-            "lower_is_better": bool(self.lower_is_better),
-            "best": float(self.best_),
-            "no_improvement_count": int(self.no_improvement_count_),
-        }
-
-    def load_state_dict(self, state: dict) -> None:
-        self.set_params(monitor=state["monitor"], lower_is_better=state["lower_is_better"])
-        self.best_ = float(state["best"])
-        self.no_improvement_count_ = int(state["no_improvement_count"])
 
 
 def learning_rate(net) -> float:
