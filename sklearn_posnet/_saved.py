@@ -13,18 +13,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar, NamedTuple
 
-__all__ = ["Field", "SavedFields", "floats", "frames", "optional"]
+__all__ = ["REQUIRED", "Field", "SavedFields", "floats", "frames", "optional"]
+
+
+#: The ``absent_value`` of a key that every saved model has.
+REQUIRED = object()
 
 
 class Field(NamedTuple):
     """One saved key: the callback's ``attribute``, the ``convert`` function applied both when
-    saving and when loading, and whether the key may be absent (models saved before the field
-    existed), with the value it then takes."""
+    saving and when loading, and the value it takes where a model saved before the field
+    existed lacks the key (:data:`REQUIRED`: every saved model has it)."""
 
     attribute: str
     convert: Callable
-    may_be_absent: bool = False
-    absent_value: object = None
+    absent_value: object = REQUIRED
 
 
 def floats(values) -> list[float]:
@@ -67,7 +70,7 @@ class SavedFields:
     def load_state_dict(self, state: dict) -> None:
         """Set the attributes from ``state``, as :meth:`state_dict` returned it."""
         for key, field in self.saved_fields.items():
-            if key in state or not field.may_be_absent:
+            if key in state or field.absent_value is REQUIRED:
                 value = state[key]
             else:
                 value = field.absent_value

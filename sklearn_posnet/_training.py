@@ -544,7 +544,7 @@ class TrainingCurves(SavedFields, Callback):
         "validation_scores": Field("validation_scores_", optional(floats)),
         "n_epochs": Field("n_epochs_", int),
         # absent from models saved before it
-        "samples_seen": Field("samples_seen_", int, may_be_absent=True, absent_value=0),
+        "samples_seen": Field("samples_seen_", int, absent_value=0),
     }
 
     def __init__(self, score_name: str = "valid_acc"):
