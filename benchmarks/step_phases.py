@@ -79,10 +79,7 @@ def _timed_step(net, X, y, clock):
     with torch.no_grad():
         logits = propagate(X, layer_output, len(layers), module.hidden_activation)
     clock(1)
-    logits.requires_grad_()
-    with torch.enable_grad():
-        loss = net.get_loss(logits, y, X=X, training=True)
-    (grad,) = torch.autograd.grad(loss, logits)
+    _, grad = net.criterion_.loss_and_gradient(logits, y)
     clock(2)
     with torch.no_grad():
         for layer in reversed(range(len(layers))):
@@ -134,12 +131,12 @@ def _phases(net, X, y, steps):
 
 
 def _full_batch(net, X, y, steps):
-    module, criterion = net.module_, torch.nn.CrossEntropyLoss()
+    module, criterion = net.module_, net.criterion_
     terms = net.penalty.graph_terms(float(len(X))) if net.penalty is not None else {}
 
     def by_hand():
         module.zero_grad()
-        module.backprop(X, lambda logits: criterion(logits, y), **terms)
+        module.backprop(X, lambda logits: criterion.loss_and_gradient(logits, y), **terms)
 
     def by_autograd():
         module.zero_grad()

@@ -342,9 +342,7 @@ class PosNet(NeuralNet):
             terms = penalty.graph_terms(total_weight)
         by_hand = None
         if not fit_params:
-            by_hand = self.module_.backprop(
-                X, lambda logits: self.get_loss(logits, y, X=X, training=True), **terms
-            )
+            by_hand = self.module_.backprop(X, self._loss_of(X, y), **terms)
         if by_hand is not None:
             loss, y_pred = by_hand
         else:
@@ -358,6 +356,16 @@ class PosNet(NeuralNet):
         if penalty is not None:
             loss = loss.detach() + penalty.add_closed_form(self.module_, total_weight)
         return {"loss": loss, "y_pred": y_pred}
+
+    def _loss_of(self, X, y):
+        """What :meth:`~sklearn_posnet.nn.PositionNetwork.backprop` differentiates: the
+        criterion's loss and closed-form gradient where it has them (the package's outputs,
+        :meth:`~sklearn_posnet._outputs.Output.loss_and_gradient`), else, or where
+        ``get_loss`` is not skorch's own (a subclass's), ``get_loss`` through autograd."""
+        closed_form = getattr(self.criterion_, "loss_and_gradient", None)
+        if closed_form is not None and type(self).get_loss is NeuralNet.get_loss:
+            return lambda logits: closed_form(logits, y)
+        return lambda logits: self.get_loss(logits, y, X=X, training=True)
 
     def train_step(self, batch, **fit_params):
         """One optimization step on ``batch``: skorch's, without its closure where the

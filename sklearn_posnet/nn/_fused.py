@@ -119,9 +119,9 @@ def kernel_refusal(falloff: Falloff | None, *tensors: torch.Tensor) -> str | Non
     for tensor in tensors:
         if type(tensor) not in _PLAIN_TENSOR_TYPES:
             return f"the tensors are {type(tensor).__name__}, not plain tensors"
-        if tensor.device.type != "cpu":
+        if not tensor.is_cpu:  # not tensor.device.type: building a device object costs more
             return f"the parameters are on {tensor.device}; the kernels run on the CPU"
-        if tensor.dtype != torch.float32:
+        if tensor.dtype is not torch.float32:
             return f"the parameters are {tensor.dtype}; the kernels compute in torch.float32"
     if tensors and not 1 <= tensors[-1].shape[-1] <= 3:
         return f"the positions have {tensors[-1].shape[-1]} dimensions; the kernels take 1 to 3"

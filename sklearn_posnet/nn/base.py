@@ -263,16 +263,19 @@ class PositionNetwork(nn.Module):
         followed by ``(loss_of(logits) + penalty).backward()``, without an autograd node per
         layer.
 
-        The loss alone is differentiated by autograd, over the logits; the layers' products and
-        activations by their derivatives (:data:`~sklearn_posnet.nn.activations.DERIVATIVES`),
-        and each layer's weights and penalty by its :meth:`hand_derived_layers`. The gradients
-        are added to the parameters' ``grad``, as ``backward`` adds them.
+        The loss is differentiated over the logits, in closed form where ``loss_of`` gives its
+        gradient, else by autograd; the layers' products and activations by their derivatives
+        (:data:`~sklearn_posnet.nn.activations.DERIVATIVES`), and each layer's weights and
+        penalty by its :meth:`hand_derived_layers`. The gradients are added to the parameters'
+        ``grad``, as ``backward`` adds them.
 
         Parameters
         ----------
         x : Tensor of shape (N, n_0)
         loss_of : callable
-            ``loss_of(logits)``: the scalar loss of the batch's logits.
+            ``loss_of(logits)``: the scalar loss of the batch's logits, or the pair ``(loss,
+            gradient of the loss with respect to the logits)``, as
+            :meth:`~sklearn_posnet._outputs.Output.loss_and_gradient` returns it.
         **terms
             The penalty's coefficients, as ``forward_with_penalty`` takes them.
 
@@ -299,7 +302,10 @@ class PositionNetwork(nn.Module):
         logits.requires_grad_()
         with torch.enable_grad():
             loss = loss_of(logits)
-        (grad,) = torch.autograd.grad(loss, logits)
+        if isinstance(loss, tuple):
+            loss, grad = loss
+        else:
+            (grad,) = torch.autograd.grad(loss, logits)
         with torch.no_grad():
             for layer in reversed(range(len(layers))):
                 bias = biases[layer]

@@ -1,14 +1,15 @@
 """Write ``training_expectations_<CPU capability>.npz``: predictions of fixed fits, to check that
 refactoring the training loop changes no result.
 
-Made with the code at commit 90b5a54 (before the training loop became skorch callbacks):
+First made with the code at commit 90b5a54 (before the training loop became skorch callbacks):
 ``python tests/data/make_training_expectations.py``. Rerun it only when a change of results is
 intended, and say so in the commit, or to add the file of another kind of CPU, with the code
-before your change (``GenuineIntel_AVX512``: made with the code at commit cb0ab5b, which gave
-the same results as 90b5a54 on the machine that made the first file; ``AuthenticAMD_AVX512``:
-made with the code at commit c09338b, whose results equal cb0ab5b's on the Intel CPU). Fits
-run on one thread: float32 matrix products (and so the trained parameters) round differently
-with another number of threads.
+before your change. The results last changed on purpose when the loss's gradient became a
+closed form (issue 23): ``AuthenticAMD_AVX512`` is made with the code of that commit. The
+``GenuineIntel_AVX512`` file of the code before it was removed then, since it could not be
+remade on that AMD machine: remake it on an Intel AVX512 CPU with the code of that commit (the
+test skips where a CPU kind has no file). Fits run on one thread: float32 matrix products (and
+so the trained parameters) round differently with another number of threads.
 """
 
 from __future__ import annotations
