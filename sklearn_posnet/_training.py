@@ -36,6 +36,7 @@ from skorch.callbacks.scoring import ScoringBase
 from skorch.utils import TeeGenerator
 
 from ._saved import Field, SavedFields, floats, optional
+from .nn.base import parameter_entries
 
 __all__ = [
     "DivergenceGuard",
@@ -262,7 +263,7 @@ class Penalty:
             return 0.0
         l2 = 0.5 * self.alpha / total_weight
         value = 0.0
-        for weight in module.weights:
+        for weight in parameter_entries(module.weights):
             flat = weight.reshape(-1)
             value = value + torch.dot(flat, flat)
             if weight.grad is not None:
@@ -340,28 +341,30 @@ class PosNet(NeuralNet):
         if penalty is not None:
             total_weight = float(y[1].sum()) if isinstance(y, tuple) else len(y)
             terms = penalty.graph_terms(total_weight)
+        loss_of = self._loss_of(X, y)
         by_hand = None
         if not fit_params:
-            by_hand = self.module_.backprop(X, self._loss_of(X, y), **terms)
+            by_hand = self.module_.backprop(X, loss_of, **terms)
         if by_hand is not None:
             loss, y_pred = by_hand
         else:
+            graph_penalty = None
             if terms:
                 y_pred, graph_penalty = self.module_.forward_with_penalty(X, **terms)
-                loss = self.get_loss(y_pred, y, X=X, training=True) + graph_penalty
             else:
                 y_pred = self.module_(X, **fit_params)
-                loss = self.get_loss(y_pred, y, X=X, training=True)
-            loss.backward()
+            loss = _backward(loss_of(y_pred), y_pred, graph_penalty)
         if penalty is not None:
             loss = loss.detach() + penalty.add_closed_form(self.module_, total_weight)
         return {"loss": loss, "y_pred": y_pred}
 
     def _loss_of(self, X, y):
-        """What :meth:`~sklearn_posnet.nn.PositionNetwork.backprop` differentiates: the
+        """The loss of a training step's logits, for the hand-derived step
+        (:meth:`~sklearn_posnet.nn.PositionNetwork.backprop`) and autograd's alike: the
         criterion's loss and closed-form gradient where it has them (the package's outputs,
         :meth:`~sklearn_posnet._outputs.Output.loss_and_gradient`), else, or where
-        ``get_loss`` is not skorch's own (a subclass's), ``get_loss`` through autograd."""
+        ``get_loss`` is not skorch's own (a subclass's), ``get_loss``, which autograd
+        differentiates."""
         closed_form = getattr(self.criterion_, "loss_and_gradient", None)
         if closed_form is not None and type(self).get_loss is NeuralNet.get_loss:
             return lambda logits: closed_form(logits, y)
@@ -457,6 +460,28 @@ class PosNet(NeuralNet):
             finally:
                 self.notify("on_train_end", X=X, y=y)
         return self
+
+
+def _backward(loss, logits: torch.Tensor, graph_penalty: torch.Tensor | None) -> torch.Tensor:
+    """Backpropagate ``loss`` (a scalar, or a pair ``(loss, gradient over the logits)`` in
+    closed form) and the graph's penalty; return the detached total.
+
+    With the closed form, autograd starts at the logits with their gradient (and at the penalty
+    with 1): the same gradient as the hand-derived step's, and no Python node for the loss.
+    """
+    if isinstance(loss, tuple):
+        loss, grad = loss
+        roots, grads = [logits], [grad]
+        if graph_penalty is not None:
+            roots.append(graph_penalty)
+            grads.append(torch.ones_like(graph_penalty))
+            loss = loss + graph_penalty.detach()
+        torch.autograd.backward(roots, grads)
+        return loss
+    if graph_penalty is not None:
+        loss = loss + graph_penalty
+    loss.backward()
+    return loss.detach()
 
 
 def _all_finite(tensors) -> bool:

@@ -15,7 +15,7 @@ from sklearn_posnet.nn import (
     compute_backend,
     use_kernels,
 )
-from sklearn_posnet.nn.base import NeuronSnapshot, propagate
+from sklearn_posnet.nn.base import NeuronSnapshot, parameter_entries, propagate
 
 
 def _seeded(seed):
@@ -187,3 +187,16 @@ def test_both_paths_give_the_same_training_values(module):
         )
     for kernel, plain in zip(*results, strict=True):
         torch.testing.assert_close(kernel, plain, rtol=1e-5, atol=1e-6)
+
+
+def test_parameter_entries_are_the_list_in_index_order_after_replacing_and_appending():
+    shared = torch.nn.Parameter(torch.zeros(1))
+    entries = torch.nn.ParameterList(
+        [torch.nn.Parameter(torch.full((k + 1,), float(k))) for k in range(4)]
+    )
+    entries[1] = torch.nn.Parameter(torch.ones(7))  # replaced in place
+    entries.append(shared)
+    entries.append(shared)  # the same parameter twice
+    entries[0] = torch.nn.Parameter(torch.ones(2))
+    assert [id(p) for p in parameter_entries(entries)] == [id(p) for p in entries]
+    assert len(parameter_entries(entries)) == 6

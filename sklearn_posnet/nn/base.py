@@ -34,7 +34,7 @@ from ._neurons import (
 )
 from .activations import DERIVATIVES, get_activation
 
-__all__ = ["NeuronSnapshot", "PositionNetwork", "propagate"]
+__all__ = ["NeuronSnapshot", "PositionNetwork", "parameter_entries", "propagate"]
 
 
 def propagate(
@@ -96,6 +96,18 @@ class NeuronSnapshot:
 
     positions: list[torch.Tensor]
     dipoles: list[torch.Tensor] | None = None
+
+
+def parameter_entries(parameters: nn.ParameterList) -> list[nn.Parameter]:
+    """The entries of ``parameters`` in index order, as ``list(parameters)`` gives them.
+
+    ``list(parameters)`` looks every entry up by its index's name (an attribute lookup each: a
+    few microseconds, several times per training step); this reads the list's own parameters,
+    which it registers in index order under the names ``"0"``, ``"1"``, ... (replacing an entry
+    keeps its place), duplicates included.
+    """
+    named = parameters.named_parameters(recurse=False, remove_duplicate=False)
+    return [entry for _, entry in named]
 
 
 def _accumulate(parameter: torch.Tensor, grad: torch.Tensor) -> None:
@@ -289,7 +301,7 @@ class PositionNetwork(nn.Module):
         if layers is None:
             return None
         inputs, pre_activations = [], []
-        biases = list(self.biases)
+        biases = parameter_entries(self.biases)
 
         def layer_output(h, layer):
             inputs.append(h)

@@ -12,7 +12,7 @@ from ..falloff import get_falloff
 from ._fused import particle_layer_weight, particle_weight
 from ._neurons import glorot_limit, grown_positions
 from ._tiled import default_tile_rows, tiled_particle_linear, tiled_weight_square_sum
-from .base import NeuronSnapshot, PositionNetwork
+from .base import NeuronSnapshot, PositionNetwork, parameter_entries
 
 __all__ = ["ParticleNetwork"]
 
@@ -194,8 +194,7 @@ class ParticleNetwork(PositionNetwork):
         gradients, where every layer is materialized and the kernels serve."""
         if any(self.is_tiled(layer) for layer in range(self.n_layers)):
             return None
-        # The lists once (a ParameterList's indexing costs microseconds a call).
-        positions, dipoles = list(self.positions), list(self.dipoles)
+        positions, dipoles = parameter_entries(self.positions), parameter_entries(self.dipoles)
         layers = []
         for layer in range(self.n_layers):
             out, into = layer + 1, layer
@@ -236,7 +235,7 @@ class ParticleNetwork(PositionNetwork):
         The outputs are invariant under a common translation of all positions, so this component
         of the gradient only drifts the whole network through space; the paper removes it.
         """
-        grads = [p.grad for p in self.positions if p.grad is not None]
+        grads = [p.grad for p in parameter_entries(self.positions) if p.grad is not None]
         if not grads:
             return
         mean = torch.cat(grads).mean(dim=0)

@@ -12,7 +12,7 @@ from ..falloff import get_falloff, squared_distances
 from ._fused import distance_penalty as fused_distance_penalty
 from ._fused import falloff_weight, penalized_falloff_weight, positional_layer_weight
 from ._neurons import glorot_limit, grown_positions
-from .base import PositionNetwork
+from .base import PositionNetwork, parameter_entries
 from .layouts import resolve_layout
 from .length_scale import auto_length_scale
 
@@ -306,8 +306,7 @@ class PositionalMLP(PositionNetwork):
         without a penalty), which autograd differentiates faster, with no Python node."""
         if self.falloff.is_constant and not (l2 or distance):
             return None
-        # The lists once (a ParameterList's indexing costs microseconds a call).
-        weights, positions = list(self.weights), list(self.positions)
+        weights, positions = parameter_entries(self.weights), parameter_entries(self.positions)
         layers = []
         for layer in range(self.n_layers):
             layer_weight = positional_layer_weight(
