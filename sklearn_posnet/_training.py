@@ -233,11 +233,13 @@ class Penalty:
     distance_alpha : float, default=0.0
         Weight of the module's ``distance_penalty()`` (positional networks).
     closed_form : bool, default=False
-        Whether ``W`` are the module's raw ``weights`` (positional networks): the L2 gradient
-        ``alpha * W / total_weight`` is then added to their gradients after the backward pass
-        (:meth:`add_closed_form`) and the value computed without grad, instead of going
-        through autograd. Otherwise (particle networks, whose L2 is over implied weights) the
-        module's ``forward_with_penalty`` forms the whole penalty in the autograd graph.
+        Whether ``W`` are the module's raw ``weights`` and its layers plain (positional
+        networks with the constant falloff): the L2 gradient ``alpha * W / total_weight`` is
+        then added to their gradients after the backward pass (:meth:`add_closed_form`) and
+        the value computed without grad, instead of going through autograd. Otherwise the
+        module's ``forward_with_penalty`` (or its hand-derived step) forms the whole penalty
+        with the layers' weights: the positional fused layers with the effective weight, in
+        the same pass; a particle network over its implied weights.
     """
 
     def __init__(self, alpha: float = 0.0, distance_alpha: float = 0.0, closed_form=False):
@@ -264,8 +266,9 @@ class Penalty:
         l2 = 0.5 * self.alpha / total_weight
         value = 0.0
         for weight in parameter_entries(module.weights):
-            flat = weight.reshape(-1)
-            value = value + torch.dot(flat, flat)
+            # Row by row, then over the rows: one thread sums each row, whatever the number of
+            # threads (a dot product's BLAS splits the sum by thread).
+            value = value + (weight * weight).sum(dim=1).sum()
             if weight.grad is not None:
                 weight.grad.add_(weight, alpha=2.0 * l2)
         return value * l2

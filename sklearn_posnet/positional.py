@@ -7,6 +7,7 @@ from ._base import BasePositionalClassifier, BasePositionalRegressor
 from ._parameters import assemble_estimator
 from ._training import Penalty
 from ._validation import check_callable_falloff
+from .falloff import get_falloff
 from .nn.positional import PositionalMLP
 
 __all__ = ["PositionalMLPClassifier", "PositionalMLPRegressor"]
@@ -51,7 +52,12 @@ class _PositionalNetwork:
     def _penalty(self):
         if not (self.alpha or self.distance_alpha):
             return None
-        return Penalty(alpha=self.alpha, distance_alpha=self.distance_alpha, closed_form=True)
+        # Plain layers (the constant falloff) take the L2 in closed form, outside autograd; the
+        # other falloffs' fused layers form it with the effective weight, in one pass.
+        closed_form = get_falloff(self.falloff).is_constant
+        return Penalty(
+            alpha=self.alpha, distance_alpha=self.distance_alpha, closed_form=closed_form
+        )
 
 
 @assemble_estimator("positional", "classifier")

@@ -240,3 +240,27 @@ def test_results_do_not_depend_on_the_thread_count(cls, two_threads):
     for n in (1, 2):
         fits[0].set_params(n_threads=n)
         np.testing.assert_array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
+
+
+@pytest.mark.parametrize("distance_alpha", [0.0, 0.01])
+def test_plain_layers_with_the_closed_form_l2_do_not_depend_on_the_thread_count(
+    distance_alpha, two_threads
+):
+    # falloff="none": the L2 is added in closed form, its value summed row by row.
+    rng = np.random.default_rng(0)
+    X, y = rng.random((400, 300)), rng.integers(0, 3, 400)
+    fits = [
+        PositionalMLPClassifier(
+            (256,),
+            falloff="none",
+            distance_alpha=distance_alpha,
+            max_iter=2,
+            random_state=0,
+            n_threads=n,
+        ).fit(X, y)
+        for n in (1, 2)
+    ]
+    np.testing.assert_array_equal(fits[0].loss_curve_, fits[1].loss_curve_)
+    for n in (1, 2):
+        fits[0].set_params(n_threads=n)
+        np.testing.assert_array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
