@@ -36,6 +36,7 @@ from skorch.callbacks.scoring import ScoringBase
 from skorch.utils import TeeGenerator
 
 from ._saved import Field, SavedFields, floats, optional
+from .nn._fused import entry_dot
 from .nn.base import parameter_entries
 
 __all__ = [
@@ -266,9 +267,7 @@ class Penalty:
         l2 = 0.5 * self.alpha / total_weight
         value = 0.0
         for weight in parameter_entries(module.weights):
-            # Row by row, then over the rows: one thread sums each row, whatever the number of
-            # threads (a dot product's BLAS splits the sum by thread).
-            value = value + (weight * weight).sum(dim=1).sum()
+            value = value + entry_dot(weight, weight)  # whatever the number of threads
             if weight.grad is not None:
                 weight.grad.add_(weight, alpha=2.0 * l2)
         return value * l2

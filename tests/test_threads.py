@@ -242,23 +242,22 @@ def test_results_do_not_depend_on_the_thread_count(cls, two_threads):
         np.testing.assert_array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
 
 
-@pytest.mark.parametrize("distance_alpha", [0.0, 0.01])
-def test_plain_layers_with_the_closed_form_l2_do_not_depend_on_the_thread_count(
-    distance_alpha, two_threads
-):
-    # falloff="none": the L2 is added in closed form, its value summed row by row.
+@pytest.mark.parametrize(
+    "cls, params",
+    [
+        (PositionalMLPClassifier, {"falloff": "none", "distance_alpha": 0.0}),
+        (PositionalMLPClassifier, {"falloff": "none", "distance_alpha": 0.01}),
+        (ParticleNetworkClassifier, {"alpha": 1e-3}),
+    ],
+    ids=["plain", "plain-distance", "particle-l2"],
+)
+def test_penalties_do_not_depend_on_the_thread_count(cls, params, two_threads):
+    # The closed-form L2 of plain layers and a particle network's L2 over its implied weights:
+    # their values are summed row by row, not by a dot product that splits the sum by thread.
     rng = np.random.default_rng(0)
     X, y = rng.random((400, 300)), rng.integers(0, 3, 400)
     fits = [
-        PositionalMLPClassifier(
-            (256,),
-            falloff="none",
-            distance_alpha=distance_alpha,
-            max_iter=2,
-            random_state=0,
-            n_threads=n,
-        ).fit(X, y)
-        for n in (1, 2)
+        cls((256,), max_iter=2, random_state=0, n_threads=n, **params).fit(X, y) for n in (1, 2)
     ]
     np.testing.assert_array_equal(fits[0].loss_curve_, fits[1].loss_curve_)
     for n in (1, 2):

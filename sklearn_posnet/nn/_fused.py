@@ -166,6 +166,15 @@ def _position_gradients(h, positions_out, positions_in, need_out, need_in, scale
     return grad_out, grad_in
 
 
+def entry_dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``sum(a * b)`` over all entries of two matrices, row by row and then over the rows.
+
+    Each row's sum is taken by one thread, so the total does not depend on the number of
+    threads; a BLAS dot product splits its sum by thread.
+    """
+    return (a * b).sum(dim=1).sum()
+
+
 def _penalty_forward(weight, d2, l2, distance):
     """``sum(W**2 * (l2 + distance * d2))`` as ``scale * <W, G>``; returns ``(value, G, scale)``.
 
@@ -181,7 +190,7 @@ def _penalty_forward(weight, d2, l2, distance):
         penalized, scale = weight, l2
     else:
         return weight.new_zeros(()), None, 0.0
-    return torch.dot(weight.reshape(-1), penalized.reshape(-1)) * scale, penalized, scale
+    return entry_dot(weight, penalized) * scale, penalized, scale
 
 
 def _positional_kernel_layer(
@@ -572,9 +581,8 @@ def particle_layer_weight(
         return None
     layer = _particle_kernel_layer(positions_out, dipoles_out, positions_in, dipoles_in, falloff)
     effective = layer.forward()[0]
-    flat = effective.reshape(-1)
     # In the weights' dtype, as forward_with_penalty forms it.
-    penalty = float(l2) * torch.dot(flat, flat) if l2 else 0.0
+    penalty = float(l2) * entry_dot(effective, effective) if l2 else 0.0
     needs = (False, *_needs(positions_out, positions_in, dipoles_out, dipoles_in))
 
     def backward(grad_effective):

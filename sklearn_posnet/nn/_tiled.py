@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from ..falloff import Falloff
-from ._fused import particle_weight, steps_aside
+from ._fused import entry_dot, particle_weight, steps_aside
 
 __all__ = ["default_tile_rows", "tiled_particle_linear", "tiled_weight_square_sum"]
 
@@ -159,7 +159,7 @@ class _TiledWeightSquareSum(torch.autograd.Function):
             block = _block_weight(
                 positions_out[rows], dipoles_out[rows], positions_in, dipoles_in, falloff
             )
-            total += torch.dot(block.reshape(-1), block.reshape(-1))
+            total += entry_dot(block, block)
         ctx.falloff, ctx.tile_rows = falloff, tile_rows
         ctx.save_for_backward(positions_out, dipoles_out, positions_in, dipoles_in)
         return total
@@ -195,7 +195,7 @@ def tiled_weight_square_sum(
     """
     if steps_aside():
         weight = particle_weight(positions_out, dipoles_out, positions_in, dipoles_in, falloff)
-        return torch.dot(weight.reshape(-1), weight.reshape(-1))
+        return entry_dot(weight, weight)
     if tile_rows is None:
         tile_rows = default_tile_rows(positions_in.shape[0])
     return _TiledWeightSquareSum.apply(

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..falloff import get_falloff
-from ._fused import particle_layer_weight, particle_weight
+from ._fused import entry_dot, particle_layer_weight, particle_weight
 from ._neurons import glorot_limit, grown_positions
 from ._tiled import default_tile_rows, tiled_particle_linear, tiled_weight_square_sum
 from .base import NeuronSnapshot, PositionNetwork, parameter_entries
@@ -214,7 +214,7 @@ class ParticleNetwork(PositionNetwork):
                 *self._particles(layer), self.falloff, self._tile_rows(layer)
             )
         weight = self.effective_weight(layer) if weight is None else weight
-        return torch.dot(weight.reshape(-1), weight.reshape(-1))
+        return entry_dot(weight, weight)
 
     def weight_l2(self) -> torch.Tensor:
         """Sum of the squared implied weights of all layers (biases excluded); tiled layers
